@@ -1,0 +1,78 @@
+"""Outils de l'enseignant : exécuter tout le cours sans interface, JupyterLab en français."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from helpers.errors import KitError
+from helpers.paths import OUTPUT_DIR, ROOT
+
+NOTEBOOKS_DIR = ROOT / "notebooks"
+TRANSLATION_PLUGIN = "@jupyterlab/translation-extension:plugin"
+
+
+def course_notebooks() -> list[Path]:
+    """Les notebooks 00 à 04 présents, dans l'ordre du cours."""
+    return sorted(NOTEBOOKS_DIR.glob("0[0-4]_*.ipynb"))
+
+
+def execute_notebooks(
+    paths: list[Path], output_dir: Path = OUTPUT_DIR / "notebooks", timeout: int = 600
+) -> list[tuple[str, float]]:
+    """Exécute chaque notebook dans un noyau neuf et enregistre la copie exécutée dans
+    ``output_dir`` (les notebooks du dépôt ne sont pas modifiés). Renvoie (nom, secondes)."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    durations = []
+    for path in map(Path, paths):
+        if not path.is_file():
+            raise KitError(f"Notebook introuvable : {path}.")
+        notebook = nbformat.read(path, as_version=4)
+        started = time.perf_counter()
+        print(f"Exécution de {path.name}…", flush=True)
+        client = NotebookClient(
+            notebook,
+            timeout=timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+        )
+        try:
+            client.execute()
+        except CellExecutionError as error:
+            raise KitError(
+                f"Le notebook {path.name} s'est arrêté sur une erreur. Ouvrez-le dans JupyterLab "
+                f"et exécutez-le cellule par cellule pour la voir. Début du message : "
+                f"{str(error).strip().splitlines()[-1][:300]}"
+            ) from error
+        nbformat.write(notebook, output_dir / path.name)
+        durations.append((path.name, time.perf_counter() - started))
+        print(f"  terminé en {durations[-1][1]:.1f} s", flush=True)
+    total = sum(seconds for _, seconds in durations)
+    print(f"Cours exécuté en {total:.1f} s ; copies exécutées dans {output_dir.name}/.", flush=True)
+    return durations
+
+
+def set_jupyterlab_french(prefix: Path = Path(sys.prefix)) -> Path:
+    """Choisit le français comme langue par défaut de JupyterLab dans cet environnement.
+
+    Écrit ``share/jupyter/lab/settings/overrides.json`` (réglage par défaut, que chacun peut
+    changer dans le menu Paramètres > Langue)."""
+    settings_dir = Path(prefix) / "share" / "jupyter" / "lab" / "settings"
+    settings_dir.mkdir(parents=True, exist_ok=True)
+    overrides_file = settings_dir / "overrides.json"
+    overrides = {}
+    if overrides_file.is_file():
+        try:
+            overrides = json.loads(overrides_file.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            overrides = {}
+    overrides.setdefault(TRANSLATION_PLUGIN, {})["locale"] = "fr_FR"
+    overrides_file.write_text(json.dumps(overrides, indent=2) + "\n", encoding="utf-8")
+    return overrides_file

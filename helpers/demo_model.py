@@ -1,0 +1,158 @@
+"""Le modèle de démonstration : un petit réseau de type MobileNet, entraîné de façon déterministe.
+
+Convolutions séparables en profondeur (depthwise + pointwise), normalisation par lot,
+ReLU6, moyenne globale et softmax : la famille d'architectures qui tourne sur une Raspberry Pi et
+qui montre les vrais comportements de la quantification (fusion des normalisations par lot,
+poids par canal, activations fusionnées). Entrée dans [-1, 1], comme dans la capsule.
+
+Introduit dans le notebook 00 ; reconstruit par ``make demo-model``.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from helpers import demo_data
+from helpers.images import load_labeled_images, normalize
+from helpers.paths import DATA_DIR
+
+# (filters, stride) of each depthwise-separable block, after a first 3x3 convolution.
+BLOCKS = ((32, 1), (48, 2), (64, 1), (96, 2), (128, 1), (192, 2), (256, 1))
+TRAINING = {
+    "seed": demo_data.SEED,
+    "train_images": 4000,
+    "epochs": 14,
+    "batch_size": 64,
+    "learning_rate": 0.003,
+    "batch_norm_momentum": 0.9,
+}
+
+
+def build_model(num_classes: int = len(demo_data.LABELS), size: int = demo_data.IMAGE_SIZE):
+    """Construit le réseau (Keras, API fonctionnelle). Introduit dans le notebook 00."""
+    import keras
+    from keras import layers
+
+    # Short training: a lower momentum lets the batch-norm moving statistics catch up,
+    # otherwise inference accuracy can stay at chance while training accuracy rises.
+    momentum = TRAINING["batch_norm_momentum"]
+    inputs = keras.Input(shape=(size, size, 3), name="image")
+    x = layers.Conv2D(16, 3, strides=2, padding="same", use_bias=False, name="conv_entree")(inputs)
+    x = layers.BatchNormalization(momentum=momentum)(x)
+    x = layers.ReLU(6.0)(x)
+    for index, (filters, stride) in enumerate(BLOCKS, start=1):
+        x = layers.DepthwiseConv2D(
+            3, strides=stride, padding="same", use_bias=False, name=f"bloc{index}_depthwise"
+        )(x)
+        x = layers.BatchNormalization(momentum=momentum)(x)
+        x = layers.ReLU(6.0)(x)
+        x = layers.Conv2D(filters, 1, use_bias=False, name=f"bloc{index}_pointwise")(x)
+        x = layers.BatchNormalization(momentum=momentum)(x)
+        x = layers.ReLU(6.0)(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dropout(0.2)(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="probabilites")(x)
+    return keras.Model(inputs, outputs, name="mobilenet_demo")
+
+
+def _augment(images: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flips and quarter turns: the classes do not change, the data set grows fourfold."""
+    variants = [images, images[:, :, ::-1], images[:, ::-1, :], np.rot90(images, 1, axes=(1, 2))]
+    return np.concatenate(variants), np.concatenate([targets] * len(variants))
+
+
+def train_demo_model(data_dir: Path = DATA_DIR, verbose: int = 1) -> dict:
+    """Régénère les images de ``data_dir``, entraîne le modèle et l'exporte en SavedModel.
+
+    Écrit ``modele_demo/`` et ``modele_demo.json`` (comment il a été entraîné, sa précision).
+    Déterministe : mêmes graines, mêmes poids. Introduit dans le notebook 00.
+    """
+    import keras
+    import tensorflow as tf
+
+    data_dir = Path(data_dir)
+    keras.utils.set_random_seed(TRAINING["seed"])
+    tf.config.experimental.enable_op_determinism()
+
+    started = time.perf_counter()
+    print("Génération des images de démonstration (calibration, test)…", flush=True)
+    counts = demo_data.write_demo_data(data_dir)
+    print(f"Génération de {TRAINING['train_images']} images d'entraînement…", flush=True)
+    images, targets = demo_data.make_training_set(TRAINING["train_images"], TRAINING["seed"])
+    images, targets = _augment(images, targets)
+    order = np.random.default_rng(TRAINING["seed"]).permutation(len(images))
+    x_train, y_train = normalize(images[order]), targets[order]
+
+    model = build_model()
+    steps = TRAINING["epochs"] * int(np.ceil(len(x_train) / TRAINING["batch_size"]))
+    schedule = keras.optimizers.schedules.CosineDecay(TRAINING["learning_rate"], steps)
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    print("Entraînement (une ligne par époque)…", flush=True)
+    model.fit(
+        x_train,
+        y_train,
+        batch_size=TRAINING["batch_size"],
+        epochs=TRAINING["epochs"],
+        shuffle=True,
+        verbose=verbose,
+    )
+
+    labels = list(demo_data.LABELS)
+    x_test, y_test = load_labeled_images(data_dir / "test", labels, model.input_shape[1:3])
+    accuracy = float(np.mean(np.argmax(model.predict(x_test, verbose=0), axis=1) == y_test))
+
+    model_dir = data_dir / "modele_demo"
+    # Export next to the target, then swap: a failed export never leaves a half-written model.
+    with tempfile.TemporaryDirectory(dir=data_dir) as scratch:
+        staged = Path(scratch) / "modele_demo"
+        model.export(str(staged), verbose=False)
+        if model_dir.exists():
+            shutil.rmtree(model_dir)
+        staged.rename(model_dir)
+
+    record = {
+        "architecture": "MobileNet (convolutions séparables, BatchNorm, ReLU6)",
+        "blocs": [list(block) for block in BLOCKS],
+        "parametres": int(model.count_params()),
+        "entree": {
+            "forme": [None, *model.input_shape[1:]],
+            "normalisation": "symmetric",
+            "plage": [-1.0, 1.0],
+        },
+        "etiquettes": labels,
+        "entrainement": {
+            **TRAINING,
+            "augmentation": "retournements et quart de tour (x4)",
+            "images_vues_par_epoque": int(len(x_train)),
+        },
+        "images": counts,
+        "precision_flottante_test": round(accuracy, 4),
+        "duree_entrainement_s": round(time.perf_counter() - started, 1),
+        "versions": {
+            "python": platform.python_version(),
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "numpy": np.__version__,
+        },
+    }
+    (data_dir / "modele_demo.json").write_text(
+        json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    print(f"Précision flottante sur data/test : {accuracy:.2%}", flush=True)
+    return record
+
+
+if __name__ == "__main__":
+    train_demo_model(verbose=1 if sys.stderr.isatty() else 2)

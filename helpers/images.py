@@ -1,0 +1,119 @@
+"""Lecture d'images et normalisation des entrées du modèle.
+
+La *normalisation* met les pixels dans la plage que le réseau a vue à l'entraînement ; ce n'est
+pas une quantification (elle produit des flottants).
+
+Introduit dans le notebook 00.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from helpers.errors import KitError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+# name -> (pixel value 0 maps to, pixel value 255 maps to)
+NORMALIZATIONS = {
+    "symmetric": (-1.0, 1.0),
+    "unit": (0.0, 1.0),
+    "raw": (0.0, 255.0),
+}
+
+
+def check_normalization(normalization: str) -> tuple[float, float]:
+    """Plage ``(min, max)`` d'une normalisation, ou une erreur claire si le nom est inconnu."""
+    if normalization not in NORMALIZATIONS:
+        raise KitError(
+            f"Normalisation inconnue « {normalization} » : choisissez symmetric ([-1, 1]), "
+            "unit ([0, 1]) ou raw ([0, 255])."
+        )
+    return NORMALIZATIONS[normalization]
+
+
+def normalize(pixels: np.ndarray, normalization: str = "symmetric") -> np.ndarray:
+    """Pixels uint8 [0, 255] -> float32 dans la plage de la normalisation choisie.
+
+    Introduit dans le notebook 00.
+    """
+    low, high = check_normalization(normalization)
+    pixels = np.asarray(pixels, dtype=np.float32)
+    return (pixels * np.float32((high - low) / 255.0) + np.float32(low)).astype(np.float32)
+
+
+def is_image_file(path: Path) -> bool:
+    """Vrai pour un fichier PNG ou JPEG, quelle que soit la casse de l'extension."""
+    return path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def read_image(path: Path, size: tuple[int, int], channels: int = 3) -> np.ndarray:
+    """Lit une image, la convertit (RGB ou niveaux de gris) et la redimensionne : uint8 (H, W, C).
+
+    ``size`` est ``(hauteur, largeur)``. Tout mode d'image est accepté (niveaux de gris, RGBA,
+    palette, 16 bits).
+    """
+    path = Path(path)
+    try:
+        with Image.open(path) as image:
+            image.load()
+            if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+                # 16-bit grey: keep the 8 most significant bits.
+                wide = np.asarray(image, dtype=np.uint32)
+                image = Image.fromarray((wide >> 8).clip(0, 255).astype(np.uint8), mode="L")
+            image = image.convert("RGB" if channels == 3 else "L")
+            height, width = size
+            if image.size != (width, height):
+                image = image.resize((width, height), Image.BILINEAR)
+            pixels = np.asarray(image, dtype=np.uint8)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        raise KitError(
+            f"Image illisible : {path.name} ({error.__class__.__name__}). "
+            "Remplacez-la ou retirez-la du dossier."
+        ) from error
+    return pixels if channels == 3 else pixels[..., None]
+
+
+def list_labeled_images(folder: Path, labels: list[str]) -> list[tuple[Path, int]]:
+    """Images d'un dossier organisé en sous-dossiers par étiquette : [(chemin, indice), ...].
+
+    Ordre stable (étiquettes puis noms triés). Introduit dans le notebook 00.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise KitError(f"Dossier d'images introuvable : {folder.name}.")
+    subfolders = sorted(p.name for p in folder.iterdir() if p.is_dir())
+    if not subfolders:
+        raise KitError(
+            f"Le dossier {folder.name} n'a aucun sous-dossier : il faut un sous-dossier par "
+            f"étiquette ({', '.join(labels)}), chacun contenant ses images."
+        )
+    unknown = [name for name in subfolders if name not in labels]
+    if unknown:
+        raise KitError(
+            f"Sous-dossiers inconnus dans {folder.name} : {', '.join(unknown)}. "
+            f"Les étiquettes du modèle sont : {', '.join(labels)}."
+        )
+    items = []
+    for name in subfolders:
+        for path in sorted((folder / name).iterdir()):
+            if is_image_file(path):
+                items.append((path, labels.index(name)))
+    if not items:
+        raise KitError(f"Aucune image PNG ou JPEG dans les sous-dossiers de {folder.name}.")
+    return items
+
+
+def load_labeled_images(
+    folder: Path, labels: list[str], size: tuple[int, int], normalization: str = "symmetric"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Charge un petit jeu étiqueté (comme ``data/test``) : images normalisées et indices.
+
+    Introduit dans le notebook 00.
+    """
+    items = list_labeled_images(folder, labels)
+    images = np.stack([read_image(path, size) for path, _ in items])
+    targets = np.array([label_index for _, label_index in items], dtype=np.int64)
+    return normalize(images, normalization), targets

@@ -1,0 +1,57 @@
+"""Fixtures partagées : le modèle de démonstration converti dans chaque mode.
+
+Les conversions sont écrites ici avec les appels TensorFlow bruts (pas avec helpers), une fois
+par session de tests : elles servent de référence indépendante aux tests des helpers.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from helpers.paths import CALIBRATION_DIR, DEMO_MODEL_DIR
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+RAW_MODES = ("float32", "dynamic", "float16", "int8", "int8-full")
+
+
+def _calibration_images() -> list[np.ndarray]:
+    images = []
+    for path in sorted(CALIBRATION_DIR.glob("*.png")):
+        pixels = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32)
+        images.append((pixels * (2.0 / 255.0) - 1.0)[None].astype(np.float32))
+    return images
+
+
+def convert_demo_model(mode: str, io_type: str = "int8") -> bytes:
+    """Converts data/modele_demo in one of the course's modes with plain TensorFlow calls."""
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(DEMO_MODEL_DIR))
+    if mode != "float32":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if mode == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    if mode in ("int8", "int8-full"):
+        images = _calibration_images()
+
+        def representative_dataset():
+            for image in images:
+                yield [image]
+
+        converter.representative_dataset = representative_dataset
+    if mode == "int8-full":
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8 if io_type == "int8" else tf.uint8
+        converter.inference_output_type = converter.inference_input_type
+    return converter.convert()
+
+
+@pytest.fixture(scope="session")
+def raw_tflite_models() -> dict[str, bytes]:
+    """{mode: bytes of the .tflite} for the demo model, converted once per test session."""
+    return {mode: convert_demo_model(mode) for mode in RAW_MODES}

@@ -1,0 +1,97 @@
+"""Chargement du modèle de démonstration, vérification de l'environnement, ligne de commande."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from helpers import demo_data
+from helpers.environment import check_environment, environment_checks
+from helpers.errors import KitError
+from helpers.images import load_labeled_images
+from helpers.models import load_saved_model
+from helpers.paths import DEMO_MODEL_DIR, DEMO_MODEL_RECORD, ROOT, TEST_DIR
+
+
+@pytest.fixture(scope="module")
+def demo_model():
+    return load_saved_model(DEMO_MODEL_DIR)
+
+
+def test_demo_model_input_is_read_from_the_signature(demo_model):
+    assert demo_model.input.shape == (None, 64, 64, 3)
+    assert demo_model.input.dtype == "float32"
+    assert demo_model.input.size == (64, 64)
+
+
+def test_demo_model_outputs_probabilities(demo_model):
+    images = np.zeros((3, 64, 64, 3), dtype=np.float32)
+    probabilities = demo_model.predict(images)
+    assert probabilities.shape == (3, len(demo_data.LABELS))
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_demo_model_float_accuracy_matches_its_record(demo_model):
+    record = json.loads(DEMO_MODEL_RECORD.read_text(encoding="utf-8"))
+    images, targets = load_labeled_images(TEST_DIR, list(demo_data.LABELS), (64, 64))
+    accuracy = float(np.mean(np.argmax(demo_model.predict(images), axis=1) == targets))
+    assert accuracy >= 0.95
+    assert abs(accuracy - record["precision_flottante_test"]) < 0.005
+
+
+def test_missing_demo_model_names_the_rebuild_command(tmp_path, monkeypatch):
+    import helpers.models as models
+
+    monkeypatch.setattr(models, "DEMO_MODEL_DIR", tmp_path / "modele_demo")
+    with pytest.raises(KitError, match="make demo-model"):
+        load_saved_model(tmp_path / "modele_demo")
+
+
+def test_broken_saved_model_is_a_french_error(tmp_path):
+    broken = tmp_path / "mon_modele"
+    shutil.copytree(DEMO_MODEL_DIR, broken)
+    (broken / "saved_model.pb").write_bytes(b"ceci n'est pas un modele")
+    with pytest.raises(KitError, match="n'est pas un SavedModel"):
+        load_saved_model(broken)
+
+
+def test_folder_without_saved_model_is_a_french_error(tmp_path):
+    with pytest.raises(KitError, match="saved_model.pb"):
+        load_saved_model(tmp_path)
+
+
+def test_environment_check_passes_here():
+    assert all(check.ok for check in check_environment())
+
+
+def test_unsupported_python_is_reported_with_the_fix():
+    checks = environment_checks(python_version=(3, 9))
+    assert not checks[0].ok
+    with pytest.raises(KitError, match=r"Python 3\.10, 3\.11 ou 3\.12"):
+        check_environment(python_version=(3, 13))
+
+
+def run_cli(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "helpers", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+
+
+def test_cli_check_succeeds():
+    result = run_cli("verifier")
+    assert result.returncode == 0, result.stderr
+    assert "Environnement prêt" in result.stdout
+
+
+def test_cli_unknown_command_is_a_french_error():
+    result = run_cli("quantifier-tout")
+    assert result.returncode == 2
+    assert result.stderr.startswith("Erreur :")
+    assert "Traceback" not in result.stderr
