@@ -78,8 +78,9 @@ class FloatModel:
 
     @property
     def parameter_count(self) -> int:
-        """Nombre de valeurs stockées dans les variables (poids et statistiques de normalisation)."""
-        return int(sum(np.prod(v.shape) for v in self._loaded.variables))
+        """Nombre de valeurs stockées dans les variables flottantes (poids et statistiques de
+        normalisation ; l'état entier du générateur aléatoire du dropout n'est pas compté)."""
+        return int(sum(np.prod(v.shape) for v in self._loaded.variables if v.dtype.is_floating))
 
 
 def load_saved_model(model_dir: Path) -> FloatModel:
