@@ -1,0 +1,56 @@
+"""Outils de l'enseignant : exécution du cours sans interface, JupyterLab en français."""
+
+import json
+
+import nbformat
+import pytest
+
+from helpers.course import (
+    TRANSLATION_PLUGIN,
+    course_notebooks,
+    execute_notebooks,
+    set_jupyterlab_french,
+)
+from helpers.errors import KitError
+
+
+def _notebook(path, source):
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source)]
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_execute_notebooks_writes_executed_copies_elsewhere(tmp_path):
+    source = _notebook(tmp_path / "essai.ipynb", "print(6 * 7)")
+    durations = execute_notebooks([source], output_dir=tmp_path / "sorties")
+    executed = nbformat.read(tmp_path / "sorties" / "essai.ipynb", as_version=4)
+    assert executed.cells[0].outputs[0]["text"] == "42\n"
+    assert nbformat.read(source, as_version=4).cells[0].outputs == []  # the original is untouched
+    assert [name for name, _ in durations] == ["essai.ipynb"]
+
+
+def test_failing_notebook_is_named_in_a_french_error(tmp_path):
+    source = _notebook(tmp_path / "casse.ipynb", "1 / 0")
+    with pytest.raises(KitError, match="casse.ipynb s'est arrêté sur une erreur"):
+        execute_notebooks([source], output_dir=tmp_path / "sorties")
+
+
+def test_missing_notebook_is_a_french_error(tmp_path):
+    with pytest.raises(KitError, match="introuvable"):
+        execute_notebooks([tmp_path / "absent.ipynb"], output_dir=tmp_path)
+
+
+def test_course_notebooks_are_in_course_order():
+    names = [path.name for path in course_notebooks()]
+    assert names == sorted(names) and names[0] == "00_presentation.ipynb"
+
+
+def test_jupyterlab_french_keeps_other_overrides(tmp_path):
+    settings = tmp_path / "share" / "jupyter" / "lab" / "settings"
+    settings.mkdir(parents=True)
+    (settings / "overrides.json").write_text(json.dumps({"autre:plugin": {"x": 1}}))
+    written = set_jupyterlab_french(prefix=tmp_path)
+    overrides = json.loads(written.read_text())
+    assert overrides[TRANSLATION_PLUGIN]["locale"] == "fr_FR"
+    assert overrides["autre:plugin"] == {"x": 1}
