@@ -32,7 +32,7 @@ $(STAMP): requirements.txt pyproject.toml
 install: $(STAMP)
 
 lab: install
-	$(PY) -m jupyter lab notebooks/00_presentation.ipynb
+	$(PY) -m jupyter lab $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root) notebooks/00_presentation.ipynb
 
 test: install
 	$(PY) -m pytest
