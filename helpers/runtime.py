@@ -9,6 +9,9 @@ Introduit dans le notebook 03.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +22,19 @@ TFLITE_MAGIC = b"TFL3"  # FlatBuffer file identifier, at bytes 4 to 8 of every .
 
 
 def read_model_bytes(model: bytes | str | Path) -> bytes:
-    """Le contenu d'un modèle TFLite (déjà en mémoire, ou lu depuis un fichier), vérifié."""
-    if isinstance(model, (bytes, bytearray)):
+    """Le contenu d'un modèle TFLite (déjà en mémoire, ou lu depuis un fichier), vérifié.
+
+    Introduit dans le notebook 03.
+    """
+    if isinstance(model, (bytes, bytearray, memoryview)):
         content, name = bytes(model), "Le modèle en mémoire"
     else:
         path = Path(model)
+        if path.is_dir():
+            raise KitError(
+                f"{path.name} est un dossier, pas un fichier .tflite : donnez le chemin du "
+                "fichier (un SavedModel se convertit d'abord avec « python -m helpers quantize »)."
+            )
         if not path.is_file():
             raise KitError(f"Fichier introuvable : {path.name}. Vérifiez le chemin du .tflite.")
         content, name = path.read_bytes(), f"Le fichier {path.name}"
@@ -35,57 +46,185 @@ def read_model_bytes(model: bytes | str | Path) -> bytes:
     return content
 
 
-def load_interpreter(model: bytes | str | Path, num_threads: int = 1):
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Hides what the C++ runtime writes straight to file descriptor 2.
+
+    LiteRT announces "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." there whatever
+    TF_CPP_MIN_LOG_LEVEL says; on the command line that line would come before « Erreur : ».
+    Real failures still surface: they are raised as exceptions with their message.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):
+        yield  # no usable descriptor 2 (unusual embedded consoles): nothing to hide
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def load_interpreter(
+    model: bytes | str | Path, num_threads: int = 1, default_delegates: bool = True
+):
     """Un interpréteur LiteRT prêt à l'emploi (tenseurs alloués).
 
     ``num_threads`` vaut 1 par défaut, comme LiteRT : c'est le plus proche d'un cœur de Pi.
+    ``default_delegates=False`` garde les opérations du fichier telles quelles (sans XNNPACK,
+    qui les regroupe en une opération ``DELEGATE``) : utile pour les inspecter.
     Introduit dans le notebook 03.
     """
-    from ai_edge_litert.interpreter import Interpreter
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
     content = read_model_bytes(model)
+    if not isinstance(num_threads, int) or num_threads < 1:
+        raise KitError(f"num_threads = {num_threads!r} : donnez un entier >= 1 (1 par défaut).")
+    resolver = (
+        OpResolverType.AUTO
+        if default_delegates
+        else (OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    )
     try:
-        interpreter = Interpreter(model_content=content, num_threads=num_threads)
-        interpreter.allocate_tensors()
+        with _native_stderr_silenced():
+            interpreter = Interpreter(
+                model_content=content,
+                num_threads=num_threads,
+                experimental_op_resolver_type=resolver,
+            )
+            interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as error:
+        first_line = (str(error).strip().splitlines() or [error.__class__.__name__])[0][:200]
         raise KitError(
-            f"LiteRT ne peut pas charger ce modèle : {str(error).strip().splitlines()[0][:200]}"
+            f"LiteRT ne peut pas charger ce modèle ({first_line}). Le fichier est peut-être "
+            "tronqué ou produit par une version plus récente : reconvertissez-le."
         ) from error
     return interpreter
 
 
 def quantization_params(detail: dict) -> tuple[float, int]:
-    """(échelle, point zéro) d'un tenseur ; (0.0, 0) veut dire « non quantifié »."""
+    """(échelle, point zéro) d'un tenseur ; (0.0, 0) veut dire « non quantifié ».
+
+    Introduit dans le notebook 03.
+    """
     scale, zero_point = detail["quantization"]
     return float(scale), int(zero_point)
+
+
+def _scales_and_zero_points(detail: dict, ndim: int) -> tuple[np.ndarray, np.ndarray]:
+    """Scales and zero points shaped to broadcast over a tensor of rank ``ndim``.
+
+    Per-axis tensors (one scale per channel) carry (0.0, 0) in the legacy "quantization" field,
+    so their parameters are read from "quantization_parameters".
+    """
+    scale, zero_point = quantization_params(detail)
+    if scale != 0.0:
+        return np.float32(scale), np.int32(zero_point)
+    parameters = detail.get("quantization_parameters") or {}
+    scales = np.asarray(parameters.get("scales", []), dtype=np.float32)
+    zero_points = np.asarray(parameters.get("zero_points", []), dtype=np.int32)
+    if scales.size == 0:
+        return np.float32(0.0), np.int32(0)
+    if scales.size == 1:
+        return scales[0], zero_points[0]
+    axis = int(parameters.get("quantized_dimension", 0))
+    shape = [1] * ndim
+    shape[axis] = scales.size
+    return scales.reshape(shape), zero_points.reshape(shape)
 
 
 def quantize(values: np.ndarray, detail: dict) -> np.ndarray:
     """Flottants -> type du tenseur : q = round(x / échelle) + point zéro, borné au type.
 
-    Un tenseur flottant (échelle 0) reçoit les valeurs telles quelles, en float32.
+    Un tenseur flottant reçoit les valeurs telles quelles (dans son type flottant).
+    Introduit dans le notebook 03.
     """
     dtype = np.dtype(detail["dtype"])
+    values = np.asarray(values, dtype=np.float32)
     if not np.issubdtype(dtype, np.integer):
-        return np.asarray(values, dtype=dtype)
-    scale, zero_point = quantization_params(detail)
-    if scale == 0.0:
+        return values.astype(dtype)
+    scale, zero_point = _scales_and_zero_points(detail, values.ndim)
+    if np.all(scale == 0.0):
         raise KitError(
-            f"Le tenseur « {detail['name']} » est entier mais sans paramètres de quantification "
-            "(échelle 0) : impossible d'y convertir des flottants."
+            f"Le tenseur « {detail['name']} » est entier ({dtype.name}) mais sans paramètres de "
+            "quantification (échelle 0) : impossible d'y convertir des flottants. Ce modèle "
+            "n'attend pas une image normalisée ; vérifiez que c'est le bon fichier."
         )
     info = np.iinfo(dtype)
-    quantized = np.round(np.asarray(values, dtype=np.float32) / scale) + zero_point
+    # np.round rounds halves to even, like LiteRT's optimized QUANTIZE kernel (checked in tests).
+    quantized = np.round(values / scale) + zero_point
     return np.clip(quantized, info.min, info.max).astype(dtype)
 
 
 def dequantize(values: np.ndarray, detail: dict) -> np.ndarray:
-    """Type du tenseur -> flottants : x = échelle × (q - point zéro). Un tenseur flottant est rendu tel quel."""
+    """Type du tenseur -> flottants : x = échelle × (q - point zéro).
+
+    Un tenseur flottant est rendu tel quel (en float32). Un tenseur entier non quantifié
+    (échelle 0) donnerait des zéros : c'est une erreur claire.
+    Introduit dans le notebook 03.
+    """
     values = np.asarray(values)
     if not np.issubdtype(values.dtype, np.integer):
         return values.astype(np.float32)
-    scale, zero_point = quantization_params(detail)
+    scale, zero_point = _scales_and_zero_points(detail, values.ndim)
+    if np.all(scale == 0.0):
+        raise KitError(
+            f"Le tenseur « {detail['name']} » est entier mais non quantifié (échelle 0, point "
+            "zéro 0) : le déquantifier donnerait des zéros. Ses valeurs sont déjà des entiers "
+            "bruts (des indices, par exemple)."
+        )
     return (scale * (values.astype(np.float32) - zero_point)).astype(np.float32)
+
+
+def input_size(interpreter) -> tuple[int, int] | None:
+    """(hauteur, largeur) de l'entrée image du modèle, ou None si elle est libre (-1).
+
+    Introduit dans le notebook 03.
+    """
+    detail = interpreter.get_input_details()[0]
+    signature = detail.get("shape_signature", detail["shape"])
+    if len(signature) != 4:
+        return None
+    if signature[1] < 1 or signature[2] < 1:
+        return None
+    return int(signature[1]), int(signature[2])
+
+
+def check_image_input(interpreter, size: tuple[int, int] | None = None) -> tuple[int, int, int]:
+    """Vérifie que le modèle prend une image (lot, H, L, 1 ou 3 canaux) ; renvoie (H, L, canaux).
+
+    Un modèle à taille libre (-1) est redimensionné à ``size`` (obligatoire dans ce cas).
+    Introduit dans le notebook 03.
+    """
+    inputs = interpreter.get_input_details()
+    if len(inputs) != 1:
+        raise KitError(
+            f"Ce modèle a {len(inputs)} entrées : le cours ne sait alimenter qu'un modèle à une "
+            "seule entrée image."
+        )
+    detail = inputs[0]
+    shape = [int(v) for v in detail["shape"]]
+    if len(shape) != 4 or shape[3] not in (1, 3):
+        raise KitError(
+            f"L'entrée « {detail['name']} » a la forme {shape} : ce n'est pas une image "
+            "(lot, hauteur, largeur, 1 ou 3 canaux), le cours ne sait pas l'alimenter."
+        )
+    fixed = input_size(interpreter)
+    if fixed is None:
+        if size is None:
+            raise KitError(
+                f"L'entrée « {detail['name']} » a une taille libre "
+                f"({[int(v) for v in detail['shape_signature']]}) : indiquez la taille des "
+                "images (hauteur, largeur), celle utilisée à la conversion."
+            )
+        interpreter.resize_tensor_input(detail["index"], [1, size[0], size[1], shape[3]])
+        interpreter.allocate_tensors()
+        return int(size[0]), int(size[1]), shape[3]
+    return fixed[0], fixed[1], shape[3]
 
 
 def run_model(interpreter, images: np.ndarray) -> np.ndarray:
@@ -96,11 +235,20 @@ def run_model(interpreter, images: np.ndarray) -> np.ndarray:
     """
     input_detail = interpreter.get_input_details()[0]
     output_detail = interpreter.get_output_details()[0]
-    expected = tuple(input_detail["shape"][1:])
+    images = np.asarray(images)
+    expected = tuple(int(v) for v in input_detail["shape"][1:])
+    if images.ndim == len(expected):
+        images = images[None]  # a single image: add the batch axis
     if tuple(images.shape[1:]) != expected:
         raise KitError(
             f"Les images ont la forme {tuple(images.shape[1:])} mais le modèle attend "
             f"{expected} (hauteur, largeur, canaux) : redimensionnez-les."
+        )
+    if np.issubdtype(images.dtype, np.integer):
+        raise KitError(
+            f"Les images sont des entiers ({images.dtype.name}, des pixels bruts ?) : donnez des "
+            "images normalisées en float32 (helpers.images.normalize) ; run_model les quantifie "
+            "lui-même avec les paramètres du modèle."
         )
     outputs = []
     for image in images:

@@ -1,0 +1,546 @@
+"""Vérifier un modèle ``.tflite`` : types, paramètres de quantification, opérations, verdicts,
+précision et latence avec LiteRT.
+
+Les commandes ``python -m helpers inspect`` et ``python -m helpers evaluate`` s'appuient sur ce
+module.
+
+Introduit dans le notebook 03.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from helpers.errors import KitError
+from helpers.images import check_normalization, list_labeled_images, normalize, read_image
+from helpers.runtime import (
+    check_image_input,
+    load_interpreter,
+    quantization_params,
+    read_model_bytes,
+    run_model,
+)
+
+EDGETPU_IO_DTYPES = ("int8", "uint8")
+# Ops whose float operand sits at the model's boundary when the input/output stays float.
+BOUNDARY_OPS = ("QUANTIZE", "DEQUANTIZE")
+
+
+def _is_float(dtype) -> bool:
+    return np.issubdtype(np.dtype(dtype), np.floating)
+
+
+def _tensor_entry(detail: dict) -> dict:
+    """One input or output of the report: the contract's keys, plus the details behind them."""
+    scale, zero_point = quantization_params(detail)
+    parameters = detail.get("quantization_parameters") or {}
+    scales = [float(v) for v in parameters.get("scales", [])]
+    zero_points = [int(v) for v in parameters.get("zero_points", [])]
+    if scale == 0.0 and scales:
+        # Per-axis tensors keep (0.0, 0) in the legacy field: report the first channel's pair.
+        scale, zero_point = scales[0], zero_points[0]
+    entry = {
+        "name": detail["name"],
+        "dtype": np.dtype(detail["dtype"]).name,
+        "shape": [int(v) for v in detail["shape"]],
+        "scale": scale,
+        "zero_point": zero_point,
+        "shape_signature": [int(v) for v in detail.get("shape_signature", detail["shape"])],
+        "quantized": bool(scale != 0.0),
+    }
+    if len(scales) > 1:
+        entry["scales"] = scales
+        entry["zero_points"] = zero_points
+        entry["quantized_dimension"] = int(parameters.get("quantized_dimension", 0))
+    return entry
+
+
+def _count_text(counter: Counter) -> str:
+    return ", ".join(f"{name} ×{count}" for name, count in sorted(counter.items()))
+
+
+def _float_ops(ops: list[dict], input_indices: set, output_indices: set) -> tuple[list, list]:
+    """Splits the ops that touch a float tensor: (boundary conversions, float computations)."""
+    boundary, compute = [], []
+    for op in ops:
+        types = list(op.get("operand_types", [])) + list(op.get("result_types", []))
+        if not any(_is_float(t) for t in types):
+            continue
+        inputs = {int(i) for i in op["inputs"]}
+        outputs = {int(i) for i in op["outputs"]}
+        at_input = op["op_name"] == "QUANTIZE" and inputs <= input_indices
+        at_output = op["op_name"] == "DEQUANTIZE" and outputs <= output_indices
+        (boundary if at_input or at_output else compute).append(op["op_name"])
+    return boundary, compute
+
+
+def _integer_only_reasons(inputs, outputs, boundary, compute, tensor_dtypes) -> list[str]:
+    reasons = []
+    for kind, entries, op, setting in (
+        ("L'entrée", inputs, "QUANTIZE", "inference_input_type"),
+        ("La sortie", outputs, "DEQUANTIZE", "inference_output_type"),
+    ):
+        for entry in entries:
+            if _is_float(entry["dtype"]):
+                conversion = (
+                    f" ; une opération {op} la convertit à la frontière du modèle"
+                    if op in boundary
+                    else ""
+                )
+                reasons.append(
+                    f"{kind} « {entry['name']} » est en {entry['dtype']}{conversion}. Pour des "
+                    f"entrées et sorties entières, convertissez avec {setting} = tf.int8 ou "
+                    "tf.uint8 (mode int8-full)."
+                )
+    if compute:
+        if "float16" in tensor_dtypes:
+            why = (
+                "les poids sont stockés en float16 puis reconvertis en float32 (DEQUANTIZE), "
+                "le calcul reste flottant"
+            )
+        elif "int8" in tensor_dtypes:
+            why = (
+                "des poids sont en int8 mais les activations restent flottantes "
+                "(quantification dynamique), le calcul reste flottant"
+            )
+        else:
+            why = "tout le calcul est en virgule flottante (modèle non quantifié)"
+        reasons.append(
+            f"{len(compute)} opérations touchent des flottants ({_count_text(Counter(compute))}) : "
+            f"{why}. Il faut une quantification entière avec étalonnage (mode int8-full)."
+        )
+    return reasons
+
+
+def _edgetpu_reasons(inputs, outputs, integer_only, tensor_details) -> list[str]:
+    reasons = []
+    if not integer_only:
+        reasons.append(
+            "Edge TPU : il faut d'abord un modèle entier seulement (voir ci-dessus) ; les "
+            "opérations flottantes resteraient sur le processeur."
+        )
+    for entry in inputs + outputs:
+        if entry["dtype"] not in EDGETPU_IO_DTYPES and not _is_float(entry["dtype"]):
+            reasons.append(
+                f"Edge TPU : « {entry['name']} » est en {entry['dtype']} ; l'Edge TPU attend "
+                "des entrées et sorties int8 ou uint8."
+            )
+    shape_reasons = []
+    for entry in inputs:
+        signature = entry["shape_signature"]
+        if any(v < 0 for v in signature[1:]):
+            shape_reasons.append(
+                f"Edge TPU : l'entrée « {entry['name']} » a une taille libre {signature} (-1) ; "
+                "le compilateur Edge TPU veut des formes fixes. Convertissez avec une taille "
+                "fixe (--input-size HxW)."
+            )
+        elif signature and signature[0] < 0:
+            shape_reasons.append(
+                f"Edge TPU : la taille du lot de l'entrée « {entry['name']} » est libre "
+                f"{signature} (-1) ; le compilateur Edge TPU refuse les tenseurs de taille "
+                "dynamique. Fixez le lot à 1 à la conversion (fonction concrète avec "
+                "tf.TensorSpec de lot 1)."
+            )
+        elif signature and signature[0] != 1:
+            shape_reasons.append(
+                f"Edge TPU : l'entrée « {entry['name']} » a un lot de {signature[0]} ; l'Edge "
+                "TPU traite une image à la fois (lot de 1)."
+            )
+    if not shape_reasons:
+        # The inputs are static but an op may still produce a dynamic tensor.
+        dynamic = [d["name"] for d in tensor_details if any(v < 0 for v in d["shape_signature"])]
+        if dynamic:
+            shape_reasons.append(
+                f"Edge TPU : {len(dynamic)} tenseurs internes ont une taille dynamique (-1), par "
+                f"exemple « {dynamic[0]} » ; le compilateur Edge TPU veut des formes fixes."
+            )
+    return reasons + shape_reasons
+
+
+def inspect_model(model: bytes | str | Path) -> dict:
+    """Rapport complet d'un ``.tflite`` : entrées, sorties, opérations, types, verdicts.
+
+    Renvoie ``{"inputs", "outputs", "ops", "integer_only", "edgetpu_ready", "reasons",
+    "size_bytes", "sha256"}`` (le contrat de ``python -m helpers inspect --json``), plus
+    ``op_counts``, ``tensor_dtypes`` et ``per_axis_tensors``. Une échelle 0.0 et un point zéro 0
+    veulent dire « non quantifié ».
+    Introduit dans le notebook 03.
+    """
+    content = read_model_bytes(model)
+    # Without the default XNNPACK delegate the ops are listed as stored in the file (with it,
+    # most of them become one "DELEGATE" op).
+    interpreter = load_interpreter(content, default_delegates=False)
+    inputs = [_tensor_entry(d) for d in interpreter.get_input_details()]
+    outputs = [_tensor_entry(d) for d in interpreter.get_output_details()]
+    ops = interpreter._get_ops_details()  # the runtime's own list (no public API for it yet)
+    tensors = interpreter.get_tensor_details()
+    tensor_details = [
+        {
+            "name": t["name"],
+            "shape_signature": [int(v) for v in t.get("shape_signature", t["shape"])],
+        }
+        for t in tensors
+    ]
+    tensor_dtypes = Counter(np.dtype(t["dtype"]).name for t in tensors)
+    per_axis = sum(
+        1 for t in tensors if len((t.get("quantization_parameters") or {}).get("scales", [])) > 1
+    )
+    input_indices = {int(d["index"]) for d in interpreter.get_input_details()}
+    output_indices = {int(d["index"]) for d in interpreter.get_output_details()}
+    boundary, compute = _float_ops(ops, input_indices, output_indices)
+
+    integer_reasons = _integer_only_reasons(inputs, outputs, boundary, compute, tensor_dtypes)
+    integer_only = not integer_reasons and not any(_is_float(n) for n in tensor_dtypes)
+    if not integer_only and not integer_reasons:
+        integer_reasons.append(
+            "Le modèle contient des tenseurs flottants : "
+            + _count_text(Counter({n: c for n, c in tensor_dtypes.items() if _is_float(n)}))
+            + "."
+        )
+    edgetpu_reasons = _edgetpu_reasons(inputs, outputs, integer_only, tensor_details)
+    edgetpu_ready = integer_only and not edgetpu_reasons
+    reasons = integer_reasons + edgetpu_reasons
+    if edgetpu_ready:
+        reasons.append(
+            "Tout est entier, formes fixes, lot de 1, entrées et sorties entières : prêt pour "
+            "edgetpu_compiler (qui tourne sur un PC Linux x86-64, pas sur la Pi)."
+        )
+    return {
+        "inputs": inputs,
+        "outputs": outputs,
+        "ops": sorted({op["op_name"] for op in ops}),
+        "integer_only": bool(integer_only),
+        "edgetpu_ready": bool(edgetpu_ready),
+        "reasons": reasons,
+        "size_bytes": len(content),
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "op_counts": dict(sorted(Counter(op["op_name"] for op in ops).items())),
+        "tensor_dtypes": dict(sorted(tensor_dtypes.items())),
+        "per_axis_tensors": per_axis,
+    }
+
+
+def _format_tensor(entry: dict) -> str:
+    shape = "×".join(str(v) for v in entry["shape"])
+    if not entry["quantized"]:
+        quantization = "non quantifié (échelle 0.0, point zéro 0)"
+    elif "scales" in entry:
+        quantization = (
+            f"par canal (axe {entry['quantized_dimension']}) : {len(entry['scales'])} échelles, "
+            f"de {min(entry['scales']):.6g} à {max(entry['scales']):.6g}"
+        )
+    else:
+        quantization = f"échelle {entry['scale']:.6g}, point zéro {entry['zero_point']}"
+    return f"  {entry['name']} : {entry['dtype']}, forme {shape}, {quantization}"
+
+
+def format_report(report: dict, title: str | None = None) -> str:
+    """Le rapport de ``inspect_model`` en texte français, lisible sur un projecteur.
+
+    Introduit dans le notebook 03.
+    """
+    yes_no = {True: "oui", False: "non"}
+    lines = [title] if title else []
+    lines.append(f"Taille : {report['size_bytes'] / 1024:.1f} Kio")
+    lines.append("Entrées :")
+    lines += [_format_tensor(entry) for entry in report["inputs"]]
+    lines.append("Sorties :")
+    lines += [_format_tensor(entry) for entry in report["outputs"]]
+    op_counts = report.get("op_counts") or dict.fromkeys(report["ops"], 1)
+    lines.append(
+        f"Opérations ({sum(op_counts.values())} au total) : {_count_text(Counter(op_counts))}"
+    )
+    if report.get("tensor_dtypes"):
+        lines.append(f"Types des tenseurs : {_count_text(Counter(report['tensor_dtypes']))}")
+    lines.append(f"Entier seulement : {yes_no[report['integer_only']]}")
+    lines.append(f"Prêt pour l'Edge TPU : {yes_no[report['edgetpu_ready']]}")
+    lines += [f"  - {reason}" for reason in report["reasons"]]
+    return "\n".join(lines)
+
+
+def show_report(report: dict, title: str | None = None) -> None:
+    """Affiche le rapport de ``inspect_model``. Introduit dans le notebook 03."""
+    print(format_report(report, title))
+
+
+def read_metadata(model: bytes | str | Path) -> dict:
+    """Les métadonnées ``FILE.json`` écrites à côté de ``FILE.tflite`` (vide si absentes).
+
+    Introduit dans le notebook 03.
+    """
+    if isinstance(model, (bytes, bytearray, memoryview)):
+        return {}
+    path = Path(model).with_suffix(".json")
+    if not path.is_file():
+        return {}
+    try:
+        metadata = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise KitError(
+            f"Les métadonnées {path.name} sont illisibles ({error.__class__.__name__}) : "
+            "corrigez ou supprimez ce fichier (il est réécrit par « python -m helpers quantize »)."
+        ) from error
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def _metadata_size(metadata: dict) -> tuple[int, int] | None:
+    size = metadata.get("input_size")
+    if isinstance(size, dict):
+        size = [size.get("height"), size.get("width")]
+    if (
+        isinstance(size, (list, tuple))
+        and len(size) >= 2
+        and all(isinstance(v, int) for v in size[:2])
+    ):
+        return int(size[0]), int(size[1])
+    return None
+
+
+def _labels_for(image_dir: Path, labels, metadata: dict) -> list[str]:
+    if labels is not None:
+        return [str(label) for label in labels]
+    if isinstance(metadata.get("labels"), list) and metadata["labels"]:
+        return [str(label) for label in metadata["labels"]]
+    if not image_dir.is_dir():
+        raise KitError(
+            f"Dossier d'images introuvable : {image_dir.name}. Donnez un dossier avec un "
+            "sous-dossier par étiquette."
+        )
+    subfolders = sorted(p.name for p in image_dir.iterdir() if p.is_dir())
+    if not subfolders:
+        raise KitError(
+            f"Le dossier {image_dir.name} n'a aucun sous-dossier : il faut un sous-dossier par "
+            "étiquette (par exemple test/chat/, test/chien/), chacun contenant ses images."
+        )
+    return subfolders
+
+
+def evaluate_model(
+    model: bytes | str | Path,
+    image_dir: str | Path,
+    labels: list[str] | None = None,
+    normalization: str | None = None,
+    num_threads: int = 1,
+    progress: bool = False,
+) -> dict:
+    """Précision d'un ``.tflite`` sur un dossier rangé par étiquette (un sous-dossier chacune).
+
+    Les images sont lues une à une, à la taille d'entrée du modèle, normalisées puis
+    quantifiées avec l'échelle et le point zéro du modèle. Étiquettes : ``labels``, sinon celles
+    de ``FILE.json`` à côté du ``.tflite``, sinon les sous-dossiers triés. Normalisation :
+    ``normalization``, sinon celle de ``FILE.json``, sinon « symmetric ».
+    Renvoie ``{"accuracy", "count", "predictions", "targets", "labels", "normalization"}``.
+    Introduit dans le notebook 03.
+    """
+    from tqdm.auto import tqdm
+
+    content = read_model_bytes(model)
+    metadata = read_metadata(model)
+    image_dir = Path(image_dir)
+    normalization = normalization or metadata.get("normalization") or "symmetric"
+    check_normalization(normalization)
+    labels = _labels_for(image_dir, labels, metadata)
+    items = list_labeled_images(image_dir, labels)
+    interpreter = load_interpreter(content, num_threads=num_threads)
+    height, width, channels = check_image_input(interpreter, _metadata_size(metadata))
+    output_shape = [int(v) for v in interpreter.get_output_details()[0]["shape"]]
+    if output_shape[-1] != len(labels):
+        raise KitError(
+            f"Le modèle a {output_shape[-1]} sorties mais il y a {len(labels)} étiquettes "
+            f"({', '.join(labels)}) : donnez les étiquettes dans l'ordre des sorties du modèle."
+        )
+    predictions, targets = [], []
+    for path, target in tqdm(items, desc="Évaluation", disable=not progress, file=sys.stderr):
+        pixels = read_image(path, (height, width), channels)
+        scores = run_model(interpreter, normalize(pixels, normalization)[None])[0]
+        predictions.append(int(np.argmax(scores)))
+        targets.append(int(target))
+    correct = int(np.sum(np.array(predictions) == np.array(targets)))
+    return {
+        "accuracy": correct / len(items),
+        "count": len(items),
+        "predictions": predictions,
+        "targets": targets,
+        "labels": labels,
+        "normalization": normalization,
+    }
+
+
+def top1_agreement(predictions, reference) -> float:
+    """Part des images où deux modèles donnent la même classe (top-1). Introduit dans le notebook 03."""
+    predictions, reference = np.asarray(predictions), np.asarray(reference)
+    if predictions.shape != reference.shape or predictions.size == 0:
+        raise KitError(
+            f"Impossible de comparer {predictions.size} et {reference.size} prédictions : "
+            "évaluez les deux modèles sur les mêmes images."
+        )
+    return float(np.mean(predictions == reference))
+
+
+def confusion_matrix(targets, predictions, num_labels: int) -> np.ndarray:
+    """Matrice de confusion : ligne = vraie étiquette, colonne = prédiction. Introduit dans le notebook 03."""
+    targets, predictions = (
+        np.asarray(targets, dtype=np.int64),
+        np.asarray(predictions, dtype=np.int64),
+    )
+    counts = np.bincount(targets * num_labels + predictions, minlength=num_labels * num_labels)
+    return counts.reshape(num_labels, num_labels)
+
+
+def _latency_input(detail: dict) -> np.ndarray:
+    """A fixed input of the right type: the kernels' speed does not depend on the values."""
+    dtype = np.dtype(detail["dtype"])
+    rng = np.random.default_rng(0)
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        return rng.integers(info.min, info.max, size=detail["shape"], endpoint=True).astype(dtype)
+    return rng.uniform(-1.0, 1.0, size=detail["shape"]).astype(dtype)
+
+
+def measure_latency(
+    model: bytes | str | Path,
+    num_threads: int = 1,
+    runs: int = 50,
+    warmup: int = 5,
+    input_size: tuple[int, int] | None = None,
+) -> dict:
+    """Latence d'une inférence avec LiteRT : médiane et 90e centile en ms sur ``runs`` essais.
+
+    Les ``warmup`` premiers appels (allocation, préparation des noyaux) ne sont pas comptés.
+    Seul ``invoke()`` est chronométré. ``num_threads`` : 1 par défaut, comme LiteRT.
+    Introduit dans le notebook 03.
+    """
+    if runs < 1 or warmup < 0:
+        raise KitError(f"runs = {runs}, warmup = {warmup} : il faut runs >= 1 et warmup >= 0.")
+    interpreter = load_interpreter(model, num_threads=num_threads)
+    detail = interpreter.get_input_details()[0]
+    if len(detail["shape"]) == 4 and detail["shape"][3] in (1, 3):
+        check_image_input(interpreter, input_size)
+        detail = interpreter.get_input_details()[0]
+    interpreter.set_tensor(detail["index"], _latency_input(detail))
+    for _ in range(warmup):
+        interpreter.invoke()
+    durations = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        interpreter.invoke()
+        durations.append((time.perf_counter() - start) * 1000.0)
+    return {
+        "median_ms": statistics.median(durations),
+        "p90_ms": float(np.percentile(durations, 90)),
+        "min_ms": min(durations),
+        "runs": runs,
+        "warmup": warmup,
+        "num_threads": num_threads,
+    }
+
+
+def all_cores() -> int:
+    """Nombre de cœurs de cette machine (pour ``num_threads``). Introduit dans le notebook 03."""
+    return os.cpu_count() or 1
+
+
+def plot_confusion_matrix(matrix: np.ndarray, labels: list[str], title: str = "") -> None:
+    """Affiche une matrice de confusion annotée. Introduit dans le notebook 03."""
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(3.6, 3.2))
+    axis.imshow(matrix, cmap="Blues")
+    for (row, column), value in np.ndenumerate(matrix):
+        color = "white" if value > matrix.max() / 2 else "black"
+        axis.text(column, row, str(value), ha="center", va="center", color=color, fontsize=8)
+    axis.set_xticks(range(len(labels)), labels, rotation=45, ha="right", fontsize=8)
+    axis.set_yticks(range(len(labels)), labels, fontsize=8)
+    axis.set_xlabel("prédiction")
+    axis.set_ylabel("vraie étiquette")
+    axis.set_title(title, fontsize=10)
+    figure.tight_layout()
+    plt.show()
+
+
+def plot_mode_comparison(results: dict, key: str, ylabel: str, title: str, fmt="{:.1f}") -> None:
+    """Barres par mode pour une grandeur (``results[mode][key]``). Introduit dans le notebook 03."""
+    import matplotlib.pyplot as plt
+
+    modes = list(results)
+    values = [results[mode][key] for mode in modes]
+    figure, axis = plt.subplots(figsize=(5.5, 2.8))
+    colors = ["tab:gray" if mode == "float32" else "tab:blue" for mode in modes]
+    bars = axis.bar(modes, values, color=colors)
+    axis.bar_label(bars, labels=[fmt.format(v) for v in values], fontsize=8)
+    axis.set_ylabel(ylabel)
+    axis.set_title(title, fontsize=10)
+    axis.margins(y=0.18)
+    figure.tight_layout()
+    plt.show()
+
+
+def plot_latencies(latencies: dict, thread_counts: list[int]) -> None:
+    """Barres groupées : latence médiane (ms) par mode, pour chaque nombre de fils.
+
+    ``latencies[mode][threads]`` est le résultat de ``measure_latency``.
+    Introduit dans le notebook 03.
+    """
+    import matplotlib.pyplot as plt
+
+    modes = list(latencies)
+    width = 0.8 / len(thread_counts)
+    figure, axis = plt.subplots(figsize=(6, 2.8))
+    for rank, threads in enumerate(thread_counts):
+        values = [latencies[mode][threads]["median_ms"] for mode in modes]
+        positions = np.arange(len(modes)) + (rank - (len(thread_counts) - 1) / 2) * width
+        bars = axis.bar(positions, values, width, label=f"{threads} fil(s)")
+        axis.bar_label(bars, labels=[f"{v:.2f}" for v in values], fontsize=7)
+    axis.set_xticks(range(len(modes)), modes)
+    axis.set_ylabel("latence médiane (ms)")
+    axis.set_title("Latence d'une inférence avec LiteRT (cette machine)", fontsize=10)
+    axis.legend(fontsize=8)
+    axis.margins(y=0.18)
+    figure.tight_layout()
+    plt.show()
+
+
+def _relative(path: str) -> str:
+    """A path as the user typed it if relative, else only its name (no machine path)."""
+    return path if not Path(path).is_absolute() else Path(path).name
+
+
+def inspect_command(args) -> int:
+    """``python -m helpers inspect FILE.tflite [--json]``. Introduit dans le notebook 03."""
+    report = inspect_model(args.tflite_file)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        print(format_report(report, title=f"Modèle {_relative(args.tflite_file)}"))
+    return 0
+
+
+def evaluate_command(args) -> int:
+    """``python -m helpers evaluate FILE.tflite --images DIR [--json]``. Introduit dans le notebook 03."""
+    result = evaluate_model(args.tflite_file, args.images, progress=sys.stderr.isatty())
+    if args.json:
+        print(json.dumps({"accuracy": result["accuracy"], "count": result["count"]}))
+        return 0
+    correct = round(result["accuracy"] * result["count"])
+    print(
+        f"Précision : {100 * result['accuracy']:.2f} % ({correct} / {result['count']} images "
+        f"de {_relative(args.images)})"
+    )
+    matrix = confusion_matrix(result["targets"], result["predictions"], len(result["labels"]))
+    per_label = [
+        f"{label} {100 * matrix[i, i] / matrix[i].sum():.1f} %"
+        for i, label in enumerate(result["labels"])
+        if matrix[i].sum()
+    ]
+    print(f"Par étiquette : {', '.join(per_label)}")
+    print(f"Normalisation des images : {result['normalization']}")
+    return 0

@@ -1,0 +1,462 @@
+"""Rapport d'un .tflite (types, paramètres de quantification, verdicts), exécution quantifiée,
+précision et latence avec LiteRT."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from helpers.errors import KitError
+from helpers.images import normalize
+from helpers.inspection import (
+    confusion_matrix,
+    evaluate_model,
+    format_report,
+    inspect_model,
+    measure_latency,
+    top1_agreement,
+)
+from helpers.paths import DEMO_MODEL_DIR, TEST_DIR
+from helpers.runtime import dequantize, load_interpreter, quantize, run_model
+
+CONTRACT_KEYS = {
+    "inputs",
+    "outputs",
+    "ops",
+    "integer_only",
+    "edgetpu_ready",
+    "reasons",
+    "size_bytes",
+    "sha256",
+}
+TENSOR_KEYS = {"name", "dtype", "shape", "scale", "zero_point"}
+
+
+def _convert_demo_model(mode: str, io_type: str = "int8") -> bytes:
+    """The plain-TensorFlow conversion of tests/conftest.py (imported by path: the repository
+    root has a conftest.py too)."""
+    spec = importlib.util.spec_from_file_location(
+        "_demo_conversions", Path(__file__).with_name("conftest.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.convert_demo_model(mode, io_type)
+
+
+def _int8_detail(scale=0.5, zero_point=-1, dtype=np.int8):
+    return {"name": "x", "dtype": dtype, "quantization": (scale, zero_point)}
+
+
+# --- tiny models built with plain TensorFlow calls -------------------------------------------
+
+
+def _tiny_module(input_shape):
+    import tensorflow as tf
+
+    class Tiny(tf.Module):
+        def __init__(self):
+            rng = np.random.default_rng(0)
+            self.kernel = tf.Variable(rng.normal(size=(3, 3, 3, 4)).astype(np.float32))
+            self.dense = tf.Variable(rng.normal(size=(4, 2)).astype(np.float32))
+
+        @tf.function(input_signature=[tf.TensorSpec(input_shape, tf.float32)])
+        def __call__(self, x):
+            features = tf.nn.relu(tf.nn.conv2d(x, self.kernel, 1, "SAME"))
+            return tf.nn.softmax(tf.reduce_mean(features, axis=[1, 2]) @ self.dense)
+
+    return Tiny()
+
+
+def _convert_int8_full(concrete_function, trackable, sample_shape) -> bytes:
+    import tensorflow as tf
+
+    def representative_dataset():
+        rng = np.random.default_rng(1)
+        for _ in range(8):
+            yield [rng.uniform(-1, 1, sample_shape).astype(np.float32)]
+
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete_function], trackable)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative_dataset
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    return converter.convert()
+
+
+@pytest.fixture(scope="module")
+def dynamic_size_model() -> bytes:
+    """An int8-full model whose input is (None, None, None, 3): free batch, height, width."""
+    module = _tiny_module([None, None, None, 3])
+    return _convert_int8_full(module.__call__.get_concrete_function(), module, (1, 16, 16, 3))
+
+
+@pytest.fixture(scope="module")
+def fixed_batch_model() -> bytes:
+    """The demo model in int8-full with its batch fixed to 1, as the Edge TPU compiler wants."""
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(DEMO_MODEL_DIR))
+    serving = loaded.signatures["serving_default"]
+    fixed = tf.function(lambda image: serving(image=image)).get_concrete_function(
+        tf.TensorSpec([1, 64, 64, 3], tf.float32)
+    )
+    return _convert_int8_full(fixed, loaded, (1, 64, 64, 3))
+
+
+@pytest.fixture(scope="module")
+def uint8_model() -> bytes:
+    return _convert_demo_model("int8-full", io_type="uint8")
+
+
+@pytest.fixture(scope="module")
+def vector_model() -> bytes:
+    """A model whose input is a vector, not an image."""
+    import tensorflow as tf
+
+    class Linear(tf.Module):
+        def __init__(self):
+            self.weights = tf.Variable(np.ones((10, 5), dtype=np.float32))
+
+        @tf.function(input_signature=[tf.TensorSpec([1, 10], tf.float32)])
+        def __call__(self, x):
+            return tf.nn.softmax(x @ self.weights)
+
+    module = Linear()
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [module.__call__.get_concrete_function()], module
+    )
+    return converter.convert()
+
+
+# --- the report: contract and verdicts ----------------------------------------------------
+
+
+def test_report_has_the_contract_keys_and_is_json(raw_tflite_models):
+    content = raw_tflite_models["int8-full"]
+    report = inspect_model(content)
+    assert CONTRACT_KEYS <= set(report)
+    for entry in report["inputs"] + report["outputs"]:
+        assert TENSOR_KEYS <= set(entry)
+        assert isinstance(entry["scale"], float) and isinstance(entry["zero_point"], int)
+    assert report["size_bytes"] == len(content)
+    assert report["sha256"] == hashlib.sha256(content).hexdigest()
+    assert json.loads(json.dumps(report)) == report
+
+
+def test_report_reads_a_file_the_same_as_bytes(raw_tflite_models, tmp_path):
+    path = tmp_path / "modele.tflite"
+    path.write_bytes(raw_tflite_models["int8"])
+    assert inspect_model(path) == inspect_model(raw_tflite_models["int8"])
+    assert inspect_model(str(path))["sha256"] == inspect_model(path)["sha256"]
+
+
+@pytest.mark.parametrize("mode", ["float32", "dynamic", "float16"])
+def test_float_compute_modes_are_neither_integer_only_nor_edgetpu_ready(raw_tflite_models, mode):
+    report = inspect_model(raw_tflite_models[mode])
+    assert report["integer_only"] is False
+    assert report["edgetpu_ready"] is False
+    assert report["inputs"][0]["dtype"] == "float32"
+    assert report["outputs"][0]["dtype"] == "float32"
+    assert any("calcul" in reason and "flottant" in reason for reason in report["reasons"])
+
+
+def test_float16_mode_stores_float16_weights(raw_tflite_models):
+    report = inspect_model(raw_tflite_models["float16"])
+    assert report["tensor_dtypes"].get("float16", 0) > 0
+    assert "DEQUANTIZE" in report["ops"]
+
+
+def test_dynamic_mode_has_int8_weights_but_float_activations(raw_tflite_models):
+    report = inspect_model(raw_tflite_models["dynamic"])
+    assert report["tensor_dtypes"].get("int8", 0) > 0
+    assert any("quantification dynamique" in reason for reason in report["reasons"])
+
+
+def test_capsule_int8_model_keeps_float_input_and_output(raw_tflite_models):
+    report = inspect_model(raw_tflite_models["int8"])
+    assert (report["inputs"][0]["dtype"], report["outputs"][0]["dtype"]) == ("float32", "float32")
+    assert {"QUANTIZE", "DEQUANTIZE"} <= set(report["ops"])
+    assert report["integer_only"] is False
+    assert report["edgetpu_ready"] is False
+    assert any("QUANTIZE" in reason and "entrée" in reason for reason in report["reasons"])
+    assert any("DEQUANTIZE" in reason and "sortie" in reason for reason in report["reasons"])
+
+
+def test_int8_full_is_integer_only_with_the_model_own_parameters(raw_tflite_models):
+    report = inspect_model(raw_tflite_models["int8-full"])
+    assert report["integer_only"] is True
+    assert set(report["tensor_dtypes"]) <= {"int8", "int32"}
+    entry = report["inputs"][0]
+    assert entry["dtype"] == "int8"
+    assert entry["scale"] == pytest.approx(2 / 255, rel=1e-4)  # [-1, 1] over 255 steps
+    assert entry["zero_point"] == -1
+    assert report["outputs"][0]["dtype"] == "int8"
+    assert report["outputs"][0]["scale"] == pytest.approx(1 / 256)  # softmax in [0, 1)
+
+
+def test_free_batch_blocks_the_edgetpu_verdict(raw_tflite_models):
+    report = inspect_model(raw_tflite_models["int8-full"])
+    assert report["inputs"][0]["shape_signature"][0] == -1
+    assert report["edgetpu_ready"] is False
+    assert any("lot" in reason and "-1" in reason for reason in report["reasons"])
+
+
+def test_uint8_int8_full_model_is_integer_only(uint8_model):
+    report = inspect_model(uint8_model)
+    assert report["inputs"][0]["dtype"] == "uint8"
+    assert report["outputs"][0]["dtype"] == "uint8"
+    assert report["inputs"][0]["zero_point"] == 127
+    assert report["outputs"][0]["zero_point"] == 0
+    assert report["integer_only"] is True
+
+
+def test_fixed_batch_int8_full_model_is_edgetpu_ready(fixed_batch_model):
+    report = inspect_model(fixed_batch_model)
+    assert report["inputs"][0]["shape_signature"] == [1, 64, 64, 3]
+    assert report["integer_only"] is True
+    assert report["edgetpu_ready"] is True
+    assert any("edgetpu_compiler" in reason for reason in report["reasons"])
+
+
+def test_dynamic_size_model_is_integer_only_but_not_edgetpu_ready(dynamic_size_model):
+    report = inspect_model(dynamic_size_model)
+    assert report["inputs"][0]["shape_signature"] == [-1, -1, -1, 3]
+    assert report["integer_only"] is True
+    assert report["edgetpu_ready"] is False
+    assert any("taille libre" in reason for reason in report["reasons"])
+
+
+def test_not_quantized_tensors_report_zero_scale_and_zero_point(raw_tflite_models):
+    report = inspect_model(raw_tflite_models["float32"])
+    for entry in report["inputs"] + report["outputs"]:
+        assert (entry["scale"], entry["zero_point"]) == (0.0, 0)
+        assert entry["quantized"] is False
+    assert "non quantifié" in format_report(report)
+
+
+def test_ops_are_those_of_the_file_not_the_xnnpack_delegate(raw_tflite_models):
+    report = inspect_model(raw_tflite_models["float32"])
+    assert "DELEGATE" not in report["ops"]
+    assert {"CONV_2D", "DEPTHWISE_CONV_2D", "SOFTMAX"} <= set(report["ops"])
+
+
+def test_int8_weights_are_quantized_per_channel(raw_tflite_models):
+    assert inspect_model(raw_tflite_models["int8-full"])["per_axis_tensors"] > 0
+
+
+def test_report_in_french_shows_both_verdicts(raw_tflite_models):
+    text = format_report(inspect_model(raw_tflite_models["int8-full"]), title="int8-full")
+    assert "Entier seulement : oui" in text
+    assert "Prêt pour l'Edge TPU : non" in text
+    assert "point zéro -1" in text
+
+
+def test_text_that_is_not_a_model_is_a_french_error(tmp_path):
+    path = tmp_path / "notes.tflite"
+    path.write_text("pas un modèle", encoding="utf-8")
+    with pytest.raises(KitError, match="n'est pas un modèle TensorFlow Lite"):
+        inspect_model(path)
+
+
+def test_truncated_model_is_a_french_error(raw_tflite_models):
+    with pytest.raises(KitError, match="LiteRT ne peut pas charger"):
+        inspect_model(raw_tflite_models["int8"][:4000])
+
+
+def test_missing_file_is_a_french_error(tmp_path):
+    with pytest.raises(KitError, match="introuvable"):
+        inspect_model(tmp_path / "absent.tflite")
+
+
+# --- quantize / dequantize -----------------------------------------------------------------
+
+
+def test_quantize_rounds_to_nearest_and_adds_the_zero_point():
+    values = np.array([0.0, 0.74, 0.76, -1.0], dtype=np.float32)
+    np.testing.assert_array_equal(quantize(values, _int8_detail()), [-1, 0, 1, -3])
+
+
+def test_quantize_clips_to_the_dtype_range():
+    values = np.array([1000.0, -1000.0], dtype=np.float32)
+    np.testing.assert_array_equal(quantize(values, _int8_detail()), [127, -128])
+    uint8 = _int8_detail(scale=0.5, zero_point=0, dtype=np.uint8)
+    np.testing.assert_array_equal(quantize(np.array([-3.0, 500.0]), uint8), [0, 255])
+    assert quantize(np.array([1.0]), uint8).dtype == np.uint8
+
+
+def test_dequantize_inverts_quantize_within_half_a_step():
+    detail = _int8_detail(scale=0.1, zero_point=3)
+    values = np.linspace(-5, 5, 101).astype(np.float32)
+    back = dequantize(quantize(values, detail), detail)
+    assert back.dtype == np.float32
+    assert np.max(np.abs(back - values)) <= 0.05 + 1e-6
+
+
+def test_float_tensors_pass_through_unchanged():
+    detail = {"name": "x", "dtype": np.float32, "quantization": (0.0, 0)}
+    values = np.array([0.25, -3.5], dtype=np.float32)
+    np.testing.assert_array_equal(quantize(values, detail), values)
+    np.testing.assert_array_equal(dequantize(values, detail), values)
+
+
+def test_zero_scale_means_not_quantized_and_cannot_be_converted():
+    detail = _int8_detail(scale=0.0, zero_point=0)
+    with pytest.raises(KitError, match="échelle 0"):
+        quantize(np.array([0.5]), detail)
+    with pytest.raises(KitError, match="non quantifié"):
+        dequantize(np.array([5], dtype=np.int8), detail)
+
+
+def test_per_axis_parameters_apply_channel_by_channel():
+    detail = {
+        "name": "w",
+        "dtype": np.int8,
+        "quantization": (0.0, 0),  # what LiteRT reports for per-axis tensors
+        "quantization_parameters": {
+            "scales": np.array([0.5, 0.25], dtype=np.float32),
+            "zero_points": np.array([0, 0], dtype=np.int32),
+            "quantized_dimension": 1,
+        },
+    }
+    values = np.array([[1.0, 1.0], [-1.0, -1.0]], dtype=np.float32)
+    np.testing.assert_array_equal(quantize(values, detail), [[2, 4], [-2, -4]])
+    np.testing.assert_allclose(dequantize(quantize(values, detail), detail), values)
+
+
+@pytest.mark.filterwarnings("ignore:.*preserve_all_tensors")
+def test_quantize_matches_the_model_own_quantize_op(raw_tflite_models):
+    """Our input quantization gives the integers the capsule's int8 model computes itself."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    full = inspect_model(raw_tflite_models["int8-full"])["inputs"][0]
+    detail = {
+        "name": "image",
+        "dtype": np.int8,
+        "quantization": (full["scale"], full["zero_point"]),
+    }
+    pixels = np.arange(256, dtype=np.uint8).reshape(16, 16, 1).repeat(4, 0).repeat(4, 1)
+    image = normalize(np.repeat(pixels, 3, axis=2))[None]
+    interpreter = Interpreter(
+        model_content=raw_tflite_models["int8"], experimental_preserve_all_tensors=True
+    )
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], image)
+    interpreter.invoke()
+    quantize_op = next(op for op in interpreter._get_ops_details() if op["op_name"] == "QUANTIZE")
+    inside = interpreter.get_tensor(int(quantize_op["outputs"][0]))
+    np.testing.assert_array_equal(quantize(image, detail), inside)
+
+
+def test_run_model_gives_probabilities_for_an_integer_model(raw_tflite_models):
+    interpreter = load_interpreter(raw_tflite_models["int8-full"])
+    images = np.zeros((2, 64, 64, 3), dtype=np.float32)
+    probabilities = run_model(interpreter, images)
+    assert probabilities.shape == (2, 5) and probabilities.dtype == np.float32
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=0.03)
+
+
+def test_run_model_refuses_raw_pixels(raw_tflite_models):
+    interpreter = load_interpreter(raw_tflite_models["int8-full"])
+    with pytest.raises(KitError, match="normalis"):
+        run_model(interpreter, np.zeros((1, 64, 64, 3), dtype=np.uint8))
+
+
+def test_run_model_refuses_the_wrong_image_size(raw_tflite_models):
+    interpreter = load_interpreter(raw_tflite_models["int8"])
+    with pytest.raises(KitError, match="redimensionnez"):
+        run_model(interpreter, np.zeros((1, 32, 32, 3), dtype=np.float32))
+
+
+# --- evaluation, agreement, confusion, latency ---------------------------------------------
+
+
+def test_int8_full_accuracy_on_the_test_images_is_within_a_point_of_float(raw_tflite_models):
+    result = evaluate_model(raw_tflite_models["int8-full"], TEST_DIR)
+    reference = evaluate_model(raw_tflite_models["float32"], TEST_DIR)
+    assert result["count"] == 320
+    assert result["labels"] == ["anneau", "cercle", "croix", "losange", "triangle"]
+    assert result["accuracy"] >= 0.95
+    assert abs(result["accuracy"] - reference["accuracy"]) <= 0.01
+    assert top1_agreement(result["predictions"], reference["predictions"]) >= 0.98
+
+
+def _small_labeled_folder(tmp_path, labels, per_label=2):
+    folder = tmp_path / "images"
+    for label in labels:
+        (folder / label).mkdir(parents=True)
+        for path in sorted((TEST_DIR / label).glob("*.png"))[:per_label]:
+            shutil.copy(path, folder / label / path.name)
+    return folder
+
+
+def test_metadata_beside_the_file_gives_labels_and_normalization(raw_tflite_models, tmp_path):
+    labels = ["anneau", "cercle", "croix", "losange", "triangle"]
+    folder = _small_labeled_folder(tmp_path, labels[:2])
+    model = tmp_path / "modele.tflite"
+    model.write_bytes(raw_tflite_models["int8-full"])
+    model.with_suffix(".json").write_text(
+        json.dumps({"labels": labels, "normalization": "unit"}), encoding="utf-8"
+    )
+    result = evaluate_model(model, folder)
+    assert result["labels"] == labels
+    assert result["normalization"] == "unit"
+    assert result["count"] == 4
+    assert set(result["targets"]) == {0, 1}
+
+
+def test_labels_must_match_the_model_outputs(raw_tflite_models, tmp_path):
+    folder = _small_labeled_folder(tmp_path, ["anneau", "cercle"])
+    with pytest.raises(KitError, match="5 sorties mais il y a 2 étiquettes"):
+        evaluate_model(raw_tflite_models["int8-full"], folder)
+
+
+def test_folder_without_label_subfolders_is_a_french_error(raw_tflite_models, tmp_path):
+    (tmp_path / "a.png").write_bytes(b"")
+    with pytest.raises(KitError, match="sous-dossier par étiquette"):
+        evaluate_model(raw_tflite_models["int8-full"], tmp_path)
+
+
+def test_model_without_image_input_is_a_french_error(vector_model, tmp_path):
+    folder = _small_labeled_folder(tmp_path, ["anneau", "cercle", "croix", "losange", "triangle"])
+    with pytest.raises(KitError, match="pas une image"):
+        evaluate_model(vector_model, folder)
+
+
+def test_free_size_model_needs_a_size(dynamic_size_model, tmp_path):
+    folder = _small_labeled_folder(tmp_path, ["anneau", "cercle"])
+    with pytest.raises(KitError, match="taille libre"):
+        evaluate_model(dynamic_size_model, folder)
+
+
+def test_free_size_model_uses_the_size_from_its_metadata(dynamic_size_model, tmp_path):
+    folder = _small_labeled_folder(tmp_path, ["anneau", "cercle"])
+    model = tmp_path / "libre.tflite"
+    model.write_bytes(dynamic_size_model)
+    model.with_suffix(".json").write_text(json.dumps({"input_size": [32, 32]}), encoding="utf-8")
+    assert evaluate_model(model, folder)["count"] == 4
+
+
+def test_top1_agreement_and_confusion_matrix():
+    assert top1_agreement([0, 1, 2, 2], [0, 1, 1, 2]) == 0.75
+    matrix = confusion_matrix([0, 0, 1, 2], [0, 1, 1, 2], 3)
+    np.testing.assert_array_equal(matrix, [[1, 1, 0], [0, 1, 0], [0, 0, 1]])
+    with pytest.raises(KitError, match="mêmes images"):
+        top1_agreement([0, 1], [0])
+
+
+def test_latency_is_a_median_over_the_requested_runs(raw_tflite_models):
+    latency = measure_latency(raw_tflite_models["int8-full"], num_threads=1, runs=7, warmup=2)
+    assert latency["runs"] == 7 and latency["num_threads"] == 1
+    assert 0 < latency["min_ms"] <= latency["median_ms"] <= latency["p90_ms"]
+
+
+def test_latency_refuses_zero_runs(raw_tflite_models):
+    with pytest.raises(KitError, match="runs"):
+        measure_latency(raw_tflite_models["int8"], runs=0)
