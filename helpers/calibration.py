@@ -1,0 +1,716 @@
+"""Étalonnage : le jeu de données représentatif qui alimente le convertisseur TensorFlow Lite.
+
+Pour quantifier les activations en entiers, le convertisseur exécute le modèle flottant sur des
+exemples et note la plage (min, max) de chaque tenseur. Il appelle pour cela une fonction sans
+argument qui produit, pour chaque exemple, une liste d'entrées ``[tableau float32 (1, H, W, C)]``.
+
+Ce module construit cette fonction à partir d'un dossier d'images, en lisant une image à la fois
+(la mémoire ne grandit pas avec le nombre d'images), et montre les plages et la quantification
+affine avec numpy.
+
+Introduit dans le notebook 01.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from helpers.errors import KitError
+from helpers.images import IMAGE_SUFFIXES, check_normalization, normalize, read_image
+
+DEFAULT_MIN_IMAGES = 100  # the capsule's minimum
+DEFAULT_MAX_SAMPLES = 500  # TensorFlow recommends about 100 to 500 calibration samples
+CHANNEL_NAMES = {1: ("gris",), 3: ("rouge", "vert", "bleu")}
+CHANNEL_COLORS = {1: ("0.3",), 3: ("tab:red", "tab:green", "tab:blue")}
+INTEGER_RANGES = {"int8": (-128, 127), "uint8": (0, 255)}
+
+
+class CalibrationWarning(UserWarning):
+    """Avertissement de l'étalonnage (fichiers illisibles ignorés, par exemple)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Reading the model's input
+# --------------------------------------------------------------------------------------------
+
+
+def _check_size(input_size) -> tuple[int, int]:
+    if isinstance(input_size, (int, np.integer)) and not isinstance(input_size, bool):
+        input_size = (int(input_size), int(input_size))
+    try:
+        height, width = (int(v) for v in input_size)
+        valid = height > 0 and width > 0 and tuple(input_size) == (height, width)
+    except (TypeError, ValueError):
+        valid = False
+    if not valid:
+        raise KitError(
+            f"Taille d'entrée invalide : {input_size!r}. Donnez (hauteur, largeur) en pixels, "
+            "par exemple input_size=(640, 640) (ou --input-size 640x640)."
+        )
+    return height, width
+
+
+def model_input_shape(model_dir, input_size=None) -> tuple[int, int, int]:
+    """(hauteur, largeur, canaux) de l'entrée d'un SavedModel, lus dans sa signature.
+
+    ``input_size`` (hauteur, largeur) n'est demandé que si le modèle accepte une taille libre.
+    Erreur claire pour un dossier qui n'est pas un SavedModel, un modèle à plusieurs entrées ou
+    une entrée qui n'est pas une image flottante. Introduit dans le notebook 01.
+    """
+    from helpers.models import check_saved_model_dir, load_saved_model
+
+    check_saved_model_dir(model_dir)  # cheap check before importing TensorFlow
+    spec = load_saved_model(model_dir).input
+    shape_text = "(" + ", ".join("None" if d is None else str(d) for d in spec.shape) + ")"
+    cannot_feed = (
+        "Ce chargeur d'images ne sait pas l'alimenter : écrivez votre propre fonction "
+        "representative_dataset qui produit des listes de tableaux de la forme attendue "
+        "(voir le notebook 01)."
+    )
+    if len(spec.shape) != 4:
+        raise KitError(
+            f"L'entrée « {spec.name} » du modèle a la forme {shape_text} : ce n'est pas une image "
+            f"(il faudrait 4 dimensions : lot, hauteur, largeur, canaux). {cannot_feed}"
+        )
+    if spec.channels not in (1, 3):
+        raise KitError(
+            f"L'entrée « {spec.name} » du modèle a la forme {shape_text} : {spec.channels} canaux, "
+            f"alors qu'une image en a 1 (niveaux de gris) ou 3 (RGB). {cannot_feed}"
+        )
+    if "float" not in spec.dtype:
+        raise KitError(
+            f"L'entrée « {spec.name} » du modèle est de type {spec.dtype}, pas flottante : "
+            "l'étalonnage sert à quantifier un modèle flottant. Exportez le modèle flottant "
+            f"d'origine (entrée float32). {cannot_feed}"
+        )
+    if spec.shape[0] not in (None, 1):
+        raise KitError(
+            f"L'entrée « {spec.name} » du modèle a un lot fixe de {spec.shape[0]} images "
+            f"{shape_text} : l'étalonnage donne les images une par une. Exportez le modèle avec "
+            "un lot libre (None) ou de 1."
+        )
+    height, width = spec.shape[1], spec.shape[2]
+    if height is None or width is None:
+        if input_size is None:
+            raise KitError(
+                f"Le modèle accepte une taille d'image libre {shape_text} : indiquez la taille à "
+                "utiliser pour l'étalonnage, celle des images qu'il verra en service, avec "
+                "input_size=(hauteur, largeur) (ou --input-size HxL, par exemple 640x640)."
+            )
+        size = _check_size(input_size)
+        for given, fixed, name in ((size[0], height, "hauteur"), (size[1], width, "largeur")):
+            if fixed is not None and given != fixed:
+                raise KitError(
+                    f"La {name} demandée ({given}) ne correspond pas à celle du modèle ({fixed}) "
+                    f"{shape_text} : corrigez input_size."
+                )
+        return size[0], size[1], int(spec.channels)
+    if input_size is not None and _check_size(input_size) != (height, width):
+        raise KitError(
+            f"Le modèle attend des images de {height}×{width} {shape_text}, pas "
+            f"{_check_size(input_size)[0]}×{_check_size(input_size)[1]} : retirez input_size "
+            "(la taille est lue dans le modèle) ou donnez la sienne."
+        )
+    return int(height), int(width), int(spec.channels)
+
+
+# --------------------------------------------------------------------------------------------
+# The representative dataset
+# --------------------------------------------------------------------------------------------
+
+
+def probe_image(path: Path) -> str | None:
+    """Vérifie vite qu'un fichier image se décode ; renvoie la raison de l'échec, ou None.
+
+    PNG : sommes de contrôle de tous les blocs, sans décompresser. JPEG : décodage réduit au
+    1/8 (mise à l'échelle DCT), qui lit tout le fichier. Introduit dans le notebook 01.
+    """
+    try:
+        with Image.open(path) as image:
+            if image.format == "JPEG":
+                image.draft(image.mode, (max(1, image.width // 8), max(1, image.height // 8)))
+                image.load()
+            else:
+                image.verify()
+    except UnidentifiedImageError:
+        return "pas une image reconnue"
+    except Image.DecompressionBombError:
+        return "image démesurée"
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
+        return f"fichier abîmé ou tronqué ({error.__class__.__name__})"
+    return None
+
+
+def _spread_order(count: int, limit: int) -> list[int]:
+    """Indices to try: ``limit`` evenly spaced over the sorted list first, then the others.
+
+    Taking the first ``limit`` files would favour whatever sorts first (often one class or one
+    recording session); evenly spaced picks cover the whole folder and stay deterministic.
+    """
+    if limit >= count:
+        return list(range(count))
+    chosen = np.unique(np.round(np.linspace(0, count - 1, limit)).astype(int)).tolist()
+    chosen_set = set(chosen)
+    return chosen + [i for i in range(count) if i not in chosen_set]
+
+
+def _names(items: Sequence[str], limit: int = 5) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f" et {len(items) - limit} autres" if len(items) > limit else "")
+
+
+class RepresentativeDataset:
+    """Le jeu de données représentatif : appelable, il produit ``[float32 (1, H, W, C)]`` par image.
+
+    Les images sont lues une à une pendant que le convertisseur les consomme : la mémoire ne
+    grandit pas avec leur nombre. Chaque appel recommence depuis la première image.
+    Introduit dans le notebook 01.
+    """
+
+    def __init__(
+        self,
+        paths: Sequence[Path],
+        input_size: tuple[int, int],
+        channels: int = 3,
+        normalization: str = "symmetric",
+        *,
+        source: Path | None = None,
+        found: int | None = None,
+        skipped: Sequence[str] = (),
+        ignored: Sequence[str] = (),
+        progress: bool = False,
+    ):
+        check_normalization(normalization)
+        if channels not in (1, 3):
+            raise KitError(f"Nombre de canaux invalide : {channels}. Choisissez 1 ou 3.")
+        self.paths: list[Path] = sorted(Path(p) for p in paths)
+        self.input_size: tuple[int, int] = _check_size(input_size)
+        self.channels: int = int(channels)
+        self.normalization: str = normalization
+        self.source = Path(source) if source is not None else None
+        self.found: int = len(self.paths) if found is None else int(found)
+        self.skipped: list[str] = list(skipped)
+        self.ignored: list[str] = list(ignored)
+        self.progress = progress
+        self.message: str | None = None
+        if self.skipped:
+            self.message = (
+                f"{len(self.skipped)} fichier(s) illisible(s) ignoré(s) : {_names(self.skipped)}. "
+                f"L'étalonnage utilise les {len(self.paths)} images valides ; remplacez ou "
+                "retirez ces fichiers pour ne plus voir ce message."
+            )
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        """Forme de chaque tableau produit : (1, hauteur, largeur, canaux)."""
+        return (1, *self.input_size, self.channels)
+
+    @property
+    def value_range(self) -> tuple[float, float]:
+        """Plage des valeurs produites, fixée par la normalisation."""
+        return check_normalization(self.normalization)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __call__(self) -> Iterator[list[np.ndarray]]:
+        paths: Iterable[Path] = self.paths
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            paths = tqdm(
+                paths, total=len(self.paths), desc="Étalonnage", unit="image", file=sys.stderr
+            )
+        for path in paths:
+            pixels = read_image(path, self.input_size, self.channels)
+            # The converter wants a list (one array per model input), float32, with a batch axis.
+            yield [normalize(pixels, self.normalization)[np.newaxis]]
+
+    def describe(self) -> str:
+        """Résumé en une phrase (nombre d'images, forme, plage), pour l'afficher."""
+        low, high = self.value_range
+        where = f" de {self.source.as_posix()}" if self.source is not None else ""
+        height, width = self.input_size
+        used = (
+            f"{len(self)} images utilisées sur {self.found}"
+            if self.found != len(self)
+            else f"{len(self)} images"
+        )
+        return (
+            f"{used}{where} → tableaux float32 de forme {self.shape} "
+            f"({height}×{width}, {self.channels} {'canaux' if self.channels > 1 else 'canal'}), "
+            f"normalisation {self.normalization} [{low:g}, {high:g}]"
+        )
+
+    def __repr__(self) -> str:
+        return f"<RepresentativeDataset : {self.describe()}>"
+
+
+def list_calibration_images(image_dir) -> tuple[list[Path], list[str]]:
+    """Les images PNG/JPEG d'un dossier (triées par nom) et les noms des autres fichiers ignorés.
+
+    Erreur claire si le dossier n'existe pas. Introduit dans le notebook 01.
+    """
+    folder = Path(image_dir)
+    if not folder.exists():
+        raise KitError(
+            f"Dossier d'images introuvable : {folder.as_posix()}. Vérifiez le chemin (il est "
+            "relatif au dossier où vous lancez Python ou le notebook)."
+        )
+    if not folder.is_dir():
+        raise KitError(
+            f"{folder.as_posix()} est un fichier, pas un dossier : indiquez le dossier qui "
+            "contient les images d'étalonnage."
+        )
+    images, ignored = [], []
+    # Sorted by name: the same order on every machine, hence the same .tflite file.
+    for path in sorted(folder.iterdir(), key=lambda p: p.name):
+        if not path.is_file() or path.name.startswith("."):
+            continue  # subfolders, and hidden files such as macOS "._photo.png" companions
+        if path.suffix.lower() in IMAGE_SUFFIXES:
+            images.append(path)
+        else:
+            ignored.append(path.name)
+    return images, ignored
+
+
+def representative_dataset(
+    image_dir,
+    model_dir=None,
+    *,
+    input_size=None,
+    channels: int = 3,
+    normalization: str = "symmetric",
+    min_images: int = DEFAULT_MIN_IMAGES,
+    num_samples: int | None = None,
+    max_samples: int | None = DEFAULT_MAX_SAMPLES,
+    progress: bool = False,
+) -> RepresentativeDataset:
+    """Construit le jeu de données représentatif d'un dossier d'images pour un modèle.
+
+    Avec ``model_dir``, la taille et les canaux sont lus dans le SavedModel ; sinon
+    ``input_size`` est obligatoire. Au moins ``min_images`` images valides ; au plus
+    ``num_samples`` (ou ``max_samples``), réparties sur tout le dossier. Les fichiers illisibles
+    sont nommés et ignorés s'il reste assez d'images. Introduit dans le notebook 01.
+    """
+    check_normalization(normalization)
+    for value, name in (
+        (min_images, "min_images"),
+        (num_samples, "num_samples"),
+        (max_samples, "max_samples"),
+    ):
+        if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
+            raise KitError(f"{name} doit être un entier positif (reçu : {value!r}).")
+    if num_samples is not None and max_samples is not None and num_samples > max_samples:
+        raise KitError(
+            f"num_samples = {num_samples} dépasse le plafond de {max_samples} images : TensorFlow "
+            "recommande 100 à 500 images d'étalonnage, au-delà le résultat ne s'améliore guère "
+            "et la conversion s'allonge. Demandez-en moins (ou relevez max_samples)."
+        )
+    limit = num_samples if num_samples is not None else max_samples
+    if limit is not None and limit < min_images:
+        raise KitError(
+            f"Vous demandez {limit} images d'étalonnage, moins que le minimum de {min_images} : "
+            f"augmentez num_samples, ou baissez min_images (--min-images {limit}) en connaissance "
+            "de cause (trop peu d'images donne des plages mal estimées)."
+        )
+    if model_dir is None:
+        if input_size is None:
+            raise KitError(
+                "Indiquez le modèle (model_dir) pour lire sa taille d'entrée, ou donnez "
+                "input_size=(hauteur, largeur)."
+            )
+        size = _check_size(input_size)
+        if channels not in (1, 3):
+            raise KitError(f"Nombre de canaux invalide : {channels}. Choisissez 1 ou 3.")
+    else:
+        from helpers.models import check_saved_model_dir
+
+        check_saved_model_dir(model_dir)  # fail fast, before scanning the images
+
+    folder = Path(image_dir)
+    candidates, ignored = list_calibration_images(folder)
+    where = folder.as_posix()
+    if not candidates:
+        subfolders = sorted(
+            p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")
+        )
+        hint = (
+            f" Ses sous-dossiers ({_names(subfolders)}) ne sont pas parcourus : indiquez le "
+            "dossier qui contient directement les images, ou rassemblez-les dans un seul dossier."
+            if subfolders
+            else " Ajoutez-y des images représentatives de ce que verra le modèle."
+        )
+        others = (
+            f" ({len(ignored)} autre(s) fichier(s) ignoré(s) : {_names(ignored)})"
+            if ignored
+            else ""
+        )
+        raise KitError(f"Aucune image PNG ou JPEG dans {where}{others}.{hint}")
+
+    valid, skipped = [], []
+    for index in _spread_order(len(candidates), limit or len(candidates)):
+        if limit is not None and len(valid) == limit:
+            break
+        reason = probe_image(candidates[index])
+        if reason is None:
+            valid.append(candidates[index])
+        else:
+            skipped.append(candidates[index].name)
+    skipped.sort()
+    if len(valid) < min_images:
+        unreadable = (
+            f" ({len(skipped)} fichier(s) illisible(s) : {_names(skipped)})" if skipped else ""
+        )
+        raise KitError(
+            f"Seulement {len(valid)} image(s) lisible(s) dans {where}{unreadable}, il en faut au "
+            f"moins {min_images} pour l'étalonnage. Ajoutez des images représentatives de ce que "
+            "verra le modèle (TensorFlow recommande 100 à 500), ou baissez min_images "
+            "(--min-images) en connaissance de cause."
+        )
+
+    if model_dir is not None:
+        height, width, channels = model_input_shape(model_dir, input_size)
+        size = (height, width)
+    found = (
+        len(candidates) - len(skipped)
+        if limit is None or limit >= len(candidates)
+        else len(candidates)
+    )
+    dataset = RepresentativeDataset(
+        valid,
+        size,
+        channels,
+        normalization,
+        source=folder,
+        found=found,
+        skipped=skipped,
+        ignored=ignored,
+        progress=progress,
+    )
+    if dataset.message:
+        warnings.warn(dataset.message, CalibrationWarning, stacklevel=2)
+    return dataset
+
+
+# --------------------------------------------------------------------------------------------
+# Random calibration data (smoke tests only)
+# --------------------------------------------------------------------------------------------
+
+
+def _batch_shape(shape) -> tuple[int, int, int, int]:
+    shape = tuple(shape)
+    if len(shape) == 4 and shape[0] in (1, None):
+        shape = shape[1:]
+    if len(shape) != 3 or any(d is None or int(d) < 1 for d in shape):
+        raise KitError(
+            f"Forme invalide : {shape!r}. Donnez (hauteur, largeur, canaux), par exemple "
+            "(640, 640, 3), ou le résultat de model_input_shape(...)."
+        )
+    return (1, *(int(d) for d in shape))
+
+
+class RandomDataset:
+    """Données aléatoires uniformes dans [low, high) : appelable comme un jeu représentatif.
+
+    Déterministe : chaque appel rejoue la même suite (graine fixe). Introduit dans le notebook 01.
+    """
+
+    def __init__(
+        self,
+        shape,
+        low: float,
+        high: float,
+        count: int = 100,
+        seed: int = 0,
+        generator: str = "uniform",
+    ):
+        self.shape = _batch_shape(shape)
+        self.value_range = (float(low), float(high))
+        self.count = int(count)
+        self.seed = int(seed)
+        self._generator = generator
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __call__(self) -> Iterator[list[np.ndarray]]:
+        low, high = self.value_range
+        if self._generator == "capsule":
+            # The capsule's call, np.random.rand, from a seeded legacy generator.
+            state = np.random.RandomState(self.seed)
+            for _ in range(self.count):
+                yield [state.rand(*self.shape).astype(np.float32)]
+        else:
+            rng = np.random.default_rng(self.seed)
+            for _ in range(self.count):
+                yield [rng.uniform(low, high, size=self.shape).astype(np.float32)]
+
+
+def random_representative_dataset(
+    shape, normalization: str = "symmetric", count: int = 100, seed: int = 0
+) -> RandomDataset:
+    """Données aléatoires *dans la vraie plage d'entrée du modèle* (test rapide seulement).
+
+    Utile pour vérifier qu'une conversion passe quand on n'a pas encore d'images ; les vraies
+    images restent la règle pour l'étalonnage. Introduit dans le notebook 01.
+    """
+    low, high = check_normalization(normalization)
+    return RandomDataset(shape, low, high, count=count, seed=seed)
+
+
+def capsule_random_dataset(shape, count: int = 100, seed: int = 0) -> RandomDataset:
+    """Le piège de la capsule : ``np.random.rand`` dans [0, 1), quelle que soit la plage du modèle.
+
+    Sert à mesurer ce que coûte un étalonnage hors plage. Introduit dans le notebook 01.
+    """
+    return RandomDataset(shape, 0.0, 1.0, count=count, seed=seed, generator="capsule")
+
+
+# --------------------------------------------------------------------------------------------
+# Looking at the ranges
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChannelStatistics:
+    """Min, max, moyenne et histogramme de chaque canal des entrées d'étalonnage."""
+
+    names: tuple[str, ...]
+    minimum: np.ndarray  # (C,)
+    maximum: np.ndarray  # (C,)
+    mean: np.ndarray  # (C,)
+    bin_edges: np.ndarray  # (bins + 1,)
+    counts: np.ndarray  # (C, bins), values outside value_range are not counted
+    count: int  # number of arrays (images) seen
+    value_range: tuple[float, float]
+
+    @property
+    def overall_range(self) -> tuple[float, float]:
+        """(min, max) sur tous les canaux : la plage que verra le convertisseur pour l'entrée."""
+        return float(self.minimum.min()), float(self.maximum.max())
+
+
+def channel_statistics(
+    dataset: Callable[[], Iterable], bins: int = 64, value_range=None
+) -> ChannelStatistics:
+    """Parcourt un jeu représentatif (une image à la fois) et résume chaque canal.
+
+    ``value_range`` fixe les bornes des histogrammes ; par défaut la plage du jeu
+    (``dataset.value_range``). Introduit dans le notebook 01.
+    """
+    if value_range is None:
+        value_range = getattr(dataset, "value_range", None)
+    if value_range is None:
+        raise KitError(
+            "Indiquez value_range=(min, max) pour les histogrammes de ce jeu de données."
+        )
+    low, high = float(value_range[0]), float(value_range[1])
+    edges = np.linspace(low, high, bins + 1)
+    minimum = maximum = total = counts = None
+    count = pixels = 0
+    for item in dataset():
+        array = np.asarray(item[0], dtype=np.float64)
+        flat = array.reshape(-1, array.shape[-1])
+        if counts is None:
+            channels = flat.shape[1]
+            minimum = np.full(channels, np.inf)
+            maximum = np.full(channels, -np.inf)
+            total = np.zeros(channels)
+            counts = np.zeros((channels, bins), dtype=np.int64)
+        minimum = np.minimum(minimum, flat.min(axis=0))
+        maximum = np.maximum(maximum, flat.max(axis=0))
+        total += flat.sum(axis=0)
+        for channel in range(flat.shape[1]):
+            counts[channel] += np.histogram(flat[:, channel], bins=edges)[0]
+        count += 1
+        pixels += flat.shape[0]
+    if counts is None:
+        raise KitError("Le jeu de données n'a produit aucune image : rien à mesurer.")
+    channels = counts.shape[0]
+    names = CHANNEL_NAMES.get(channels, tuple(f"canal {i}" for i in range(channels)))
+    return ChannelStatistics(
+        names, minimum, maximum, total / pixels, edges, counts, count, (low, high)
+    )
+
+
+def plot_channel_histograms(
+    statistics: ChannelStatistics, title: str = "Valeurs des entrées d'étalonnage"
+):
+    """Histogramme de chaque canal, avec son min et son max en pointillés. Renvoie la figure.
+
+    Introduit dans le notebook 01.
+    """
+    import matplotlib.pyplot as plt
+
+    channels = len(statistics.names)
+    colors = CHANNEL_COLORS.get(channels, [None] * channels)
+    figure, axis = plt.subplots(figsize=(7, 2.8))
+    for channel, (name, color) in enumerate(zip(statistics.names, colors, strict=True)):
+        share = statistics.counts[channel] / max(1, statistics.counts[channel].sum())
+        axis.stairs(share * 100, statistics.bin_edges, color=color, label=name, linewidth=1.5)
+        for value in (statistics.minimum[channel], statistics.maximum[channel]):
+            axis.axvline(value, color=color, linestyle=":", linewidth=1)
+    axis.set_xlim(*statistics.value_range)
+    axis.set_xlabel("valeur après normalisation")
+    axis.set_ylabel("% des pixels")
+    axis.set_title(f"{title} ({statistics.count} images)")
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def plot_input_ranges(
+    ranges: dict[str, tuple[float, float]],
+    expected: tuple[float, float],
+    title: str = "Plage vue par le convertisseur",
+):
+    """Une barre [min, max] par jeu d'étalonnage, devant la plage que le modèle attend.
+
+    Introduit dans le notebook 01.
+    """
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(7, 0.6 + 0.55 * len(ranges)))
+    axis.axvspan(*expected, color="0.9", label=f"plage attendue [{expected[0]:g}, {expected[1]:g}]")
+    for row, (low, high) in enumerate(ranges.values()):
+        inside = expected[0] - 1e-6 <= low and high <= expected[1] + 1e-6
+        covers = low <= expected[0] + 0.05 and high >= expected[1] - 0.05
+        color = "tab:green" if inside and covers else "tab:orange"
+        axis.barh(row, high - low, left=low, height=0.5, color=color)
+        axis.text(
+            high + 0.03 * (expected[1] - expected[0]),
+            row,
+            f"[{low:.2f}, {high:.2f}]",
+            va="center",
+            fontsize=8,
+        )
+    axis.set_yticks(range(len(ranges)), list(ranges))
+    axis.invert_yaxis()
+    span = expected[1] - expected[0]
+    axis.set_xlim(expected[0] - 0.1 * span, expected[1] + 0.45 * span)
+    axis.set_title(title)
+    axis.legend(fontsize=8, loc="lower right")
+    figure.tight_layout()
+    return figure
+
+
+# --------------------------------------------------------------------------------------------
+# Affine quantization, with numpy
+# --------------------------------------------------------------------------------------------
+
+
+def _integer_range(dtype: str) -> tuple[int, int]:
+    if str(dtype) not in INTEGER_RANGES:
+        raise KitError(f"Type entier inconnu « {dtype} » : choisissez int8 ou uint8.")
+    return INTEGER_RANGES[str(dtype)]
+
+
+def affine_quantization_params(
+    minimum: float, maximum: float, dtype: str = "int8"
+) -> tuple[float, int]:
+    """(échelle, point zéro) qui envoient [min, max] sur les entiers du type, comme TFLite.
+
+    La plage est d'abord étendue pour contenir 0 (le réel 0 doit tomber sur un entier exact,
+    pour le remplissage des convolutions) ; puis échelle = (max - min) / (qmax - qmin) et le
+    point zéro est l'entier sur lequel tombe le réel 0. Introduit dans le notebook 01.
+    """
+    qmin, qmax = _integer_range(dtype)
+    minimum, maximum = min(float(minimum), 0.0), max(float(maximum), 0.0)
+    if maximum == minimum:
+        return 1.0, 0
+    scale = (maximum - minimum) / (qmax - qmin)
+    # As TFLite does: take the zero point computed from the bound with the smaller rounding
+    # error, then round half away from zero (C++ std::round, not numpy's round half to even).
+    from_min, from_max = qmin - minimum / scale, qmax - maximum / scale
+    from_min_error = abs(qmin) + abs(minimum / scale)
+    from_max_error = abs(qmax) + abs(maximum / scale)
+    zero_point = from_min if from_min_error < from_max_error else from_max
+    zero_point = int(np.sign(zero_point) * np.floor(abs(zero_point) + 0.5))
+    return float(scale), int(np.clip(zero_point, qmin, qmax))
+
+
+def affine_quantize(values, scale: float, zero_point: int, dtype: str = "int8") -> np.ndarray:
+    """q = round(x / échelle) + point zéro, borné aux entiers du type. Introduit dans le notebook 01."""
+    qmin, qmax = _integer_range(dtype)
+    quantized = np.round(np.asarray(values, dtype=np.float64) / scale) + zero_point
+    return np.clip(quantized, qmin, qmax).astype(dtype)
+
+
+def affine_dequantize(quantized, scale: float, zero_point: int) -> np.ndarray:
+    """x ≈ échelle × (q - point zéro), en float32. Introduit dans le notebook 01."""
+    return (scale * (np.asarray(quantized, dtype=np.float64) - zero_point)).astype(np.float32)
+
+
+def round_trip_error(values, scale: float, zero_point: int, dtype: str = "int8") -> float:
+    """Plus grand écart |x - déquantifier(quantifier(x))| sur des valeurs. Introduit dans le notebook 01."""
+    values = np.asarray(values, dtype=np.float64)
+    restored = affine_dequantize(
+        affine_quantize(values, scale, zero_point, dtype), scale, zero_point
+    )
+    return float(np.max(np.abs(values - restored)))
+
+
+def plot_round_trip(
+    params: dict[str, tuple[float, int]], value_range: tuple[float, float], dtype: str = "int8"
+):
+    """x et déquantifier(quantifier(x)) sur la plage des entrées, pour chaque (échelle, point zéro).
+
+    Une courbe qui quitte la diagonale montre les valeurs écrêtées. Introduit dans le notebook 01.
+    """
+    import matplotlib.pyplot as plt
+
+    low, high = value_range
+    values = np.linspace(low, high, 2001)
+    figure, axis = plt.subplots(figsize=(5, 3.2))
+    axis.plot(values, values, color="0.75", linewidth=3, label="sans perte (x)")
+    for name, (scale, zero_point) in params.items():
+        restored = affine_dequantize(
+            affine_quantize(values, scale, zero_point, dtype), scale, zero_point
+        )
+        axis.plot(values, restored, linewidth=1.5, label=name)
+    axis.set_xlabel("x (entrée normalisée)")
+    axis.set_ylabel("valeur reconstruite")
+    axis.set_title(f"Aller-retour {dtype} → flottant")
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def plot_accuracy_comparison(
+    accuracies: dict[str, float],
+    reference: float | None = None,
+    title: str = "Précision sur data/test selon l'étalonnage",
+):
+    """Une barre par modèle (précision en %), et la précision flottante en pointillés.
+
+    Introduit dans le notebook 01.
+    """
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(1.6 + 1.6 * len(accuracies), 3))
+    values = [100 * v for v in accuracies.values()]
+    colors = [
+        "tab:green" if reference is None or v >= 100 * reference - 1 else "tab:orange"
+        for v in values
+    ]
+    bars = axis.bar(list(accuracies), values, color=colors)
+    axis.bar_label(bars, labels=[f"{v:.2f} %" for v in values], fontsize=8)
+    if reference is not None:
+        axis.axhline(
+            100 * reference, color="0.3", linestyle="--", linewidth=1, label="modèle flottant"
+        )
+        axis.legend(fontsize=8, loc="lower right")
+    axis.set_ylim(0, 109)
+    axis.set_ylabel("précision (%)")
+    axis.set_title(title)
+    axis.tick_params(axis="x", labelsize=8)
+    figure.tight_layout()
+    return figure
