@@ -1,0 +1,702 @@
+"""Les modes de quantification côte à côte : d'un SavedModel à un fichier ``.tflite``.
+
+Cinq modes, tous produits par ``tf.lite.TFLiteConverter.from_saved_model`` :
+
+- ``float32`` : la référence, aucune optimisation ;
+- ``dynamic`` : poids en int8, activations calculées en flottant (plage dynamique) ;
+- ``float16`` : poids en float16, calculs en float32 sur le processeur ;
+- ``int8`` : poids et activations en int8, entrée et sortie flottantes (le résultat de la capsule) ;
+- ``int8-full`` : tout en entier, entrée et sortie int8 ou uint8 (Edge TPU, accélérateurs entiers).
+
+Les vérifications passent avant TensorFlow, pour expliquer en français ce que ses messages
+disent de façon obscure. Introduit dans le notebook 02.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from helpers.errors import KitError
+
+MODES = ("float32", "dynamic", "float16", "int8", "int8-full")
+INTEGER_MODES = ("int8", "int8-full")
+IO_TYPES = ("int8", "uint8")
+
+# mode -> (stored weights, computation, input/output, hardware that wants it)
+MODE_DESCRIPTIONS = {
+    "float32": (
+        "float32",
+        "float32",
+        "float32",
+        "la référence ; tout processeur",
+    ),
+    "dynamic": (
+        "int8",
+        "float32 (activations quantifiées à la volée par certains noyaux)",
+        "float32",
+        "processeur (Pi, XNNPACK) ; aucune image d'étalonnage",
+    ),
+    "float16": (
+        "float16",
+        "float32 sur processeur, float16 sur GPU",
+        "float32",
+        "délégué GPU ; sur le processeur du Pi, seulement un fichier plus petit",
+    ),
+    "int8": (
+        "int8",
+        "int8 (repli flottant possible)",
+        "float32",
+        "processeur du Pi (XNNPACK) : la capsule",
+    ),
+    "int8-full": (
+        "int8",
+        "int8 uniquement",
+        "int8 ou uint8",
+        "Edge TPU (Coral), NPU entiers, microcontrôleurs",
+    ),
+}
+
+# How many samples check_representative_dataset pulls: enough to see a range, cheap at 640×640.
+_CHECKED_SAMPLES = 3
+# Ops that only move data between integer and float; the others are the real computations.
+_CONVERSION_OPS = {"QUANTIZE", "DEQUANTIZE"}
+
+
+@dataclass
+class ConversionReport:
+    """Ce que la conversion a produit : mode, taille, types d'entrée/sortie, durée, avertissements.
+
+    Introduit dans le notebook 02.
+    """
+
+    mode: str
+    size_bytes: int
+    input_dtype: str
+    output_dtype: str
+    seconds: float
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def check_mode(mode: str, io_type: str = "int8") -> None:
+    """Vérifie le nom du mode et le type d'entrée/sortie demandé (``uint8`` : int8-full seulement)."""
+    if mode not in MODES:
+        raise KitError(f"Mode inconnu « {mode} » : choisissez parmi {', '.join(MODES)}.")
+    if io_type not in IO_TYPES:
+        raise KitError(
+            f"Type d'entrée/sortie inconnu « {io_type} » : choisissez int8 ou uint8 "
+            "(uint8 pour les outils qui attendent des pixels 0..255)."
+        )
+    if io_type != "int8" and mode != "int8-full":
+        raise KitError(
+            f"Le type d'entrée/sortie {io_type} ne s'applique qu'au mode int8-full : en mode "
+            f"{mode}, l'entrée et la sortie restent flottantes. Choisissez le mode int8-full ou "
+            "retirez ce réglage."
+        )
+
+
+def _require_dataset(mode: str, representative_dataset) -> None:
+    if mode in INTEGER_MODES and representative_dataset is None:
+        raise KitError(
+            f"Le mode {mode} quantifie les activations : il lui faut un jeu de données "
+            "représentatif (des images d'étalonnage) pour mesurer leurs plages. Donnez-en un "
+            "(--images DOSSIER en ligne de commande), ou choisissez dynamic ou float16 qui "
+            "n'en ont pas besoin."
+        )
+
+
+def _fixed_size_converter(model_dir: Path, input_size: tuple[int, int]):
+    """A converter whose input is fixed at (1, H, W, C), for a SavedModel of free image size.
+
+    ``from_saved_model`` would keep the free size (a (1, 1, 1, C) input that must be resized
+    before each use, which the Edge TPU refuses); tracing the signature with a fixed shape
+    gives a plain static model.
+    """
+    import tensorflow as tf
+
+    from helpers.models import load_saved_model
+
+    model = load_saved_model(model_dir)
+    spec = model.input
+    if spec.size is not None:
+        if tuple(spec.size) != tuple(input_size):
+            raise KitError(
+                f"Le modèle {model_dir.name} a une taille d'entrée fixe "
+                f"{spec.size[0]}x{spec.size[1]} : la taille {input_size[0]}x{input_size[1]} "
+                "demandée ne peut pas s'appliquer. Retirez-la (--input-size n'est utile que "
+                "pour un modèle de taille libre)."
+            )
+        return tf.lite.TFLiteConverter.from_saved_model(str(model_dir))
+    if spec.channels is None or len(spec.shape) != 4:
+        raise KitError(
+            f"L'entrée « {spec.name} » du modèle a la forme {spec.shape} : il faut une image "
+            "(lot, hauteur, largeur, canaux) avec un nombre de canaux fixé (1 ou 3)."
+        )
+    height, width = input_size
+    signature = model.signature
+
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([1, height, width, spec.channels], tf.float32, name=spec.name)
+        ]
+    )
+    def serve(image):
+        return signature(**{spec.name: image})
+
+    # The loaded model is passed along so its variables stay alive during the conversion.
+    return tf.lite.TFLiteConverter.from_concrete_functions(
+        [serve.get_concrete_function()], model._loaded
+    )
+
+
+def make_converter(model_dir, mode, representative_dataset=None, io_type="int8", input_size=None):
+    """Un ``tf.lite.TFLiteConverter`` réglé pour le mode, avec les appels de TensorFlow.
+
+    float32 : rien ; dynamic : ``Optimize.DEFAULT`` ; float16 : et ``supported_types``
+    ``[tf.float16]`` ; int8 : et le jeu de données représentatif ; int8-full : et
+    ``supported_ops`` ``[TFLITE_BUILTINS_INT8]``, entrée/sortie ``tf.int8`` ou ``tf.uint8``.
+    ``input_size`` (hauteur, largeur) fixe la taille d'un modèle de taille libre.
+    Introduit dans le notebook 02.
+    """
+    import tensorflow as tf
+
+    from helpers.models import check_saved_model_dir
+
+    check_mode(mode, io_type)
+    _require_dataset(mode, representative_dataset)
+    model_dir = check_saved_model_dir(model_dir)
+    if input_size is None:
+        converter = tf.lite.TFLiteConverter.from_saved_model(str(model_dir))
+    else:
+        converter = _fixed_size_converter(model_dir, tuple(input_size))
+    if mode == "float32":
+        return converter
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if mode == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    if mode in INTEGER_MODES:
+        converter.representative_dataset = representative_dataset
+    if mode == "int8-full":
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8 if io_type == "int8" else tf.uint8
+        converter.inference_output_type = converter.inference_input_type
+    return converter
+
+
+def _format_shape(shape) -> str:
+    return "(" + ", ".join("?" if d is None else str(d) for d in shape) + ")"
+
+
+def _sample_array(sample, index: int) -> np.ndarray:
+    """The one input array of a sample, in any structure TensorFlow accepts for one input."""
+    where = f"L'échantillon n° {index + 1} du jeu de données représentatif"
+    if isinstance(sample, tuple) and len(sample) == 2 and isinstance(sample[0], str):
+        sample = sample[1]  # (signature key, {input name: value})
+    if isinstance(sample, dict):
+        values = list(sample.values())
+    elif isinstance(sample, (list, tuple)):
+        values = list(sample)
+    elif hasattr(sample, "shape"):
+        raise KitError(
+            f"{where} est un tableau seul ; le convertisseur attend une liste avec un tableau "
+            "par entrée du modèle. Écrivez « yield [image] » au lieu de « yield image »."
+        )
+    else:
+        raise KitError(
+            f"{where} est de type {type(sample).__name__} ; il faut une liste contenant "
+            "l'image : « yield [image] »."
+        )
+    if len(values) != 1:
+        raise KitError(
+            f"{where} contient {len(values)} tableaux, mais le modèle n'a qu'une entrée : "
+            "produisez « [image] » avec une seule image."
+        )
+    value = values[0]
+    if hasattr(value, "numpy"):
+        value = value.numpy()
+    return np.asarray(value)
+
+
+def _check_sample(array: np.ndarray, index: int, input_shape: tuple) -> None:
+    where = f"L'échantillon n° {index + 1} du jeu de données représentatif"
+    expected = _format_shape(input_shape)
+    if array.dtype == np.float64:
+        raise KitError(
+            f"{where} est en float64, le modèle attend du float32 (TensorFlow dirait « Cannot "
+            "set tensor: Got value of type FLOAT64 but expected type FLOAT32 »). C'est le cas "
+            "de « x / 255.0 » sur des pixels uint8 : ajoutez « .astype(np.float32) »."
+        )
+    if array.dtype != np.float32:
+        raise KitError(
+            f"{where} est de type {array.dtype}, le modèle attend des flottants float32 "
+            "normalisés (par exemple « (2 / 255) * pixels - 1 » pour [-1, 1], puis "
+            "« .astype(np.float32) »)."
+        )
+    if array.ndim == len(input_shape) - 1 and _shape_matches(array.shape, input_shape[1:]):
+        raise KitError(
+            f"{where} a la forme {array.shape}, sans l'axe du lot ; le modèle attend "
+            f"{expected}. Ajoutez-le : « image[np.newaxis] » (ou « image[None] »)."
+        )
+    if not _shape_matches(array.shape, input_shape):
+        raise KitError(
+            f"{where} a la forme {array.shape}, le modèle attend {expected} (lot, hauteur, "
+            "largeur, canaux). Redimensionnez les images à la taille du modèle et vérifiez "
+            "le nombre de canaux (3 pour RGB, 1 pour les niveaux de gris)."
+        )
+    if not np.all(np.isfinite(array)):
+        raise KitError(
+            f"{where} contient des valeurs NaN ou infinies : vérifiez la lecture et la "
+            "normalisation des images."
+        )
+
+
+def _shape_matches(shape, expected) -> bool:
+    return len(shape) == len(expected) and all(
+        want is None or int(want) == int(got) for got, want in zip(shape, expected, strict=True)
+    )
+
+
+def _range_warnings(low: float, high: float, value_range) -> list[str]:
+    expected_low, expected_high = (float(v) for v in value_range)
+    span = expected_high - expected_low
+    seen = f"[{low:.3g}, {high:.3g}]"
+    expected = f"[{expected_low:g}, {expected_high:g}]"
+    consequence = "Avec une mauvaise plage, l'échelle et le point zéro seront faux."
+    if high > expected_high + 0.5 * span and high > 2:
+        return [
+            f"Les valeurs d'étalonnage vont jusqu'à {high:.3g} alors que le modèle attend "
+            f"{expected} : des pixels 0..255 non normalisés ? Appliquez la normalisation du "
+            f"modèle. {consequence}"
+        ]
+    if high > expected_high + 0.5 * span or low < expected_low - 0.5 * span:
+        return [
+            f"Les valeurs d'étalonnage occupent {seen} alors que le modèle attend {expected} : "
+            f"vérifiez la normalisation. {consequence}"
+        ]
+    if expected_low < 0 <= low:
+        return [
+            f"Les valeurs d'étalonnage restent dans {seen}, jamais négatives, alors que le "
+            f"modèle attend {expected} : c'est l'erreur des données aléatoires de la capsule "
+            "(np.random.rand donne [0, 1)) ou d'une normalisation [0, 1]. La partie négative "
+            "de la plage ne sera pas étalonnée."
+        ]
+    return []
+
+
+def _first_samples(dataset, count: int) -> list:
+    # No progress bar for these few samples: it would stop early and look like a failure.
+    progress = getattr(dataset, "progress", None)
+    if progress:
+        dataset.progress = False
+    try:
+        try:
+            iterator = iter(dataset())
+        except TypeError as error:
+            raise KitError(
+                "Le jeu de données représentatif doit produire ses échantillons avec « yield "
+                f"[image] » ; appelé, il a renvoyé un objet non itérable ({error})."
+            ) from error
+        try:
+            return list(itertools.islice(iterator, count))
+        finally:
+            # Release the generator (and its open image) before the converter calls it again.
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+    finally:
+        if progress:
+            dataset.progress = progress
+
+
+def check_representative_dataset(dataset, input_shape, value_range=None) -> list[str]:
+    """Vérifie les premiers échantillons d'un jeu de données représentatif avant TensorFlow.
+
+    ``input_shape`` est la forme d'entrée du modèle avec l'axe du lot (None = libre).
+    Lève ``KitError`` (float64, pas d'axe du lot, tableau seul au lieu d'une liste, mauvaise
+    forme) ; renvoie des avertissements si les valeurs sortent loin de ``value_range``.
+    Introduit dans le notebook 02.
+    """
+    if not callable(dataset):
+        raise KitError(
+            "Le jeu de données représentatif doit être une fonction (un générateur qui fait "
+            "« yield [image] »), pas son résultat : écrivez « converter.representative_dataset "
+            "= representative_dataset », sans parenthèses."
+        )
+    input_shape = tuple(input_shape)
+    samples = _first_samples(dataset, _CHECKED_SAMPLES)
+    if not samples:
+        raise KitError(
+            "Le jeu de données représentatif ne produit aucun échantillon : vérifiez le "
+            "dossier d'images et la boucle « for ... yield [image] »."
+        )
+    arrays = [_sample_array(sample, index) for index, sample in enumerate(samples)]
+    for index, array in enumerate(arrays):
+        _check_sample(array, index, input_shape)
+    if value_range is None:
+        return []
+    low = float(min(array.min() for array in arrays))
+    high = float(max(array.max() for array in arrays))
+    return _range_warnings(low, high, value_range)
+
+
+def _op_names(text: str, patterns) -> list[str]:
+    names = []
+    for pattern in patterns:
+        for match in re.finditer(pattern, text):
+            for name in re.split(r"[,\s]+", match.group(1)):
+                if name and name not in names:
+                    names.append(name)
+    return names
+
+
+_FLEX_PATTERNS = (
+    r"TF Select ops: ([\w, ]+)",
+    r"'tf\.(\w+)' op is neither a custom op nor a flex op",
+)
+_QUANTIZATION_PATTERNS = (
+    r"Quantization not yet supported for op: '?(\w+)'?",
+    r"[Ff]ailed to quantize[^\n]*?op[^\w\n]+(?:tfl\.)?(\w+)",
+    r"'tfl\.(\w+)' op [^\n]*quantiz",
+)
+
+
+def explain_conversion_error(error: Exception, mode: str) -> KitError:
+    """Traduit une erreur du convertisseur en ``KitError`` qui nomme l'opération en cause."""
+    text = str(error)
+    flex_ops = _op_names(text, _FLEX_PATTERNS)
+    if flex_ops:
+        names = ", ".join(flex_ops)
+        return KitError(
+            f"La conversion échoue : l'opération {names} n'existe pas dans TensorFlow Lite, "
+            "ni en flottant ni en entier (aucun mode ne l'évitera). Remplacez-la dans le modèle "
+            "par des opérations prises en charge (par exemple gelu(approximate=True) au lieu de "
+            "erf), puis exportez-le à nouveau."
+        )
+    quantization_ops = _op_names(text, _QUANTIZATION_PATTERNS)
+    if quantization_ops:
+        return _not_integer_error(quantization_ops, mode)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    detail = lines[0][:300] if lines else error.__class__.__name__
+    return KitError(
+        f"La conversion en mode {mode} a échoué : {detail}. Vérifiez que le modèle se convertit "
+        "en float32 ; sinon, c'est le modèle qu'il faut adapter."
+    )
+
+
+def _not_integer_error(op_names, mode: str) -> KitError:
+    names = ", ".join(op_names)
+    return KitError(
+        f"L'opération {names} n'a pas de version entière dans TensorFlow Lite : le mode {mode} "
+        "(tout entier, pour l'Edge TPU ou un accélérateur entier) est impossible pour ce "
+        "modèle. Le mode int8 garde un repli en flottant pour cette opération (entrée et sortie "
+        "flottantes, sur le processeur) ; sinon remplacez-la dans le modèle."
+    )
+
+
+def float_ops(model_bytes: bytes) -> list[str]:
+    """Les opérations d'un modèle ``.tflite`` qui calculent en flottant (hors QUANTIZE/DEQUANTIZE).
+
+    Introduit dans le notebook 02.
+    """
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=bytes(model_bytes))
+    dtypes = {
+        detail["index"]: np.dtype(detail["dtype"]) for detail in interpreter.get_tensor_details()
+    }
+    names = []
+    for op in interpreter._get_ops_details():  # no public API lists the ops
+        if op["op_name"] in _CONVERSION_OPS:
+            continue
+        tensors = [int(i) for i in (*op["inputs"], *op["outputs"]) if int(i) >= 0]
+        if any(np.issubdtype(dtypes.get(i, np.dtype(np.int8)), np.floating) for i in tensors):
+            if op["op_name"] not in names:
+                names.append(op["op_name"])
+    return names
+
+
+def _io_dtypes(model_bytes: bytes) -> tuple[str, str]:
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=bytes(model_bytes))
+    input_dtype = np.dtype(interpreter.get_input_details()[0]["dtype"]).name
+    output_dtype = np.dtype(interpreter.get_output_details()[0]["dtype"]).name
+    return input_dtype, output_dtype
+
+
+def convert(
+    model_dir,
+    mode,
+    representative_dataset=None,
+    io_type="int8",
+    value_range=None,
+    input_size=None,
+) -> tuple[bytes, ConversionReport]:
+    """Convertit un SavedModel dans un mode : ``(octets du .tflite, rapport)``.
+
+    Vérifie tout avant TensorFlow (mode, jeu de données représentatif, forme d'entrée) et
+    traduit les échecs en ``KitError`` en français. ``value_range`` (min, max) est la plage
+    attendue par le modèle ; ``input_size`` (hauteur, largeur) pour un modèle de taille libre.
+    Introduit dans le notebook 02.
+    """
+    from helpers.calibration import model_input_shape
+
+    check_mode(mode, io_type)
+    _require_dataset(mode, representative_dataset)
+    height, width, channels = model_input_shape(model_dir, input_size=input_size)
+    warnings = []
+    if mode in INTEGER_MODES:
+        # A fixed-size conversion traces the model for one image at a time.
+        batch = None if input_size is None else 1
+        warnings = check_representative_dataset(
+            representative_dataset, (batch, height, width, channels), value_range
+        )
+    converter = make_converter(
+        model_dir,
+        mode,
+        representative_dataset if mode in INTEGER_MODES else None,
+        io_type,
+        input_size=input_size,
+    )
+    start = time.perf_counter()
+    try:
+        model_bytes = converter.convert()
+    except KitError:
+        raise
+    except Exception as error:  # the converter raises ConverterError, ValueError, RuntimeError
+        raise explain_conversion_error(error, mode) from error
+    seconds = time.perf_counter() - start
+    if mode == "int8-full":
+        computed_in_float = float_ops(model_bytes)
+        if computed_in_float:
+            # TF 2.21 no longer fails here: it silently leaves these ops in float.
+            raise _not_integer_error(computed_in_float, mode)
+    input_dtype, output_dtype = _io_dtypes(model_bytes)
+    report = ConversionReport(
+        mode=mode,
+        size_bytes=len(model_bytes),
+        input_dtype=input_dtype,
+        output_dtype=output_dtype,
+        seconds=seconds,
+        warnings=warnings,
+    )
+    return model_bytes, report
+
+
+# --------------------------------------------------------------------------------------------
+# The command line: python -m helpers quantize
+# --------------------------------------------------------------------------------------------
+
+
+def find_labels_file(model_dir) -> Path | None:
+    """Le fichier d'étiquettes d'un modèle : ``labels.txt`` dans son dossier, sinon à côté.
+
+    Pour le modèle de démonstration, c'est ``data/labels.txt``, à côté de ``data/modele_demo``.
+    Introduit dans le notebook 02.
+    """
+    model_dir = Path(model_dir)
+    for candidate in (model_dir / "labels.txt", model_dir.parent / "labels.txt"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def check_output_path(output, force: bool = False) -> Path:
+    """Vérifie avant la conversion qu'on pourra écrire ``FILE.tflite`` et ``FILE.json``.
+
+    Extension ``.tflite``, fichiers existants (sauf ``force``), dossier accessible en écriture
+    (un dossier manquant sera créé si son parent existant l'est). Introduit dans le notebook 02.
+    """
+    import os
+
+    output = Path(output)
+    if output.suffix.lower() != ".tflite":
+        raise KitError(
+            f"Le fichier de sortie {output.name} doit finir par .tflite (par exemple "
+            "modele_int8.tflite) ; les métadonnées iront dans le .json du même nom."
+        )
+    if output.is_dir():
+        raise KitError(
+            f"{output.as_posix()} est un dossier : donnez le chemin d'un fichier, par exemple "
+            f"{(output / 'modele_int8.tflite').as_posix()}."
+        )
+    if not force:
+        for path in (output, output.with_suffix(".json")):
+            if path.exists():
+                raise KitError(
+                    f"{path.as_posix()} existe déjà : ajoutez --force pour le remplacer, ou "
+                    "choisissez un autre nom."
+                )
+    existing = output.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise KitError(
+            f"{existing.as_posix()} est un fichier, pas un dossier : impossible d'y écrire "
+            f"{output.name}. Choisissez un autre chemin de sortie."
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise KitError(
+            f"Le dossier {existing.as_posix()} n'est pas accessible en écriture : choisissez un "
+            "dossier à vous (par exemple sorties/) ou corrigez ses droits."
+        )
+    return output
+
+
+def _checked_labels(model_dir: Path, model_bytes: bytes) -> tuple[list[str] | None, str | None]:
+    """Labels found beside the model, kept only if there is one per model output."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    from helpers.demo_data import read_labels
+
+    labels_file = find_labels_file(model_dir)
+    if labels_file is None:
+        return None, None
+    labels = read_labels(labels_file)
+    output_shape = Interpreter(model_content=model_bytes).get_output_details()[0]["shape"]
+    outputs = int(output_shape[-1]) if len(output_shape) else 0
+    if len(labels) != outputs:
+        return None, (
+            f"{labels_file.name} a {len(labels)} étiquettes mais le modèle a {outputs} sorties : "
+            "étiquettes non enregistrées dans les métadonnées."
+        )
+    return labels, None
+
+
+class _NativeStderrToLog:
+    """Sends what TensorFlow's C++ code prints on file descriptor 2 to a temporary log.
+
+    The converter prints internal lines ("fully_quantize: 0 ...", MLIR locations) that would
+    hide the French message; Python's own stderr (tqdm, our messages) still reaches the terminal.
+    """
+
+    def __enter__(self):
+        import os
+        import sys
+        import tempfile
+
+        sys.stderr.flush()
+        self._log = tempfile.TemporaryFile()
+        self._saved_fd = os.dup(2)
+        self._python_stderr = sys.stderr
+        sys.stderr = os.fdopen(os.dup(self._saved_fd), "w", encoding="utf-8", errors="replace")
+        os.dup2(self._log.fileno(), 2)
+        return self
+
+    def __exit__(self, *exc_info):
+        import os
+        import sys
+
+        sys.stderr.close()
+        sys.stderr = self._python_stderr
+        os.dup2(self._saved_fd, 2)
+        os.close(self._saved_fd)
+        self._log.close()
+        return False
+
+
+def _kilobytes(size: int) -> str:
+    return f"{size / 1000:.1f} Ko"
+
+
+def quantize_command(args) -> int:
+    """La commande ``python -m helpers quantize`` (voir ``python -m helpers quantize --help``).
+
+    Tout est vérifié avant la conversion (sortie, modèle, images) ; en cas d'erreur, rien n'est
+    écrit. Introduit dans le notebook 02.
+    """
+    import sys
+    import warnings
+
+    from helpers.calibration import model_input_shape, representative_dataset
+    from helpers.export import build_metadata, write_model
+    from helpers.images import check_normalization
+    from helpers.paths import relative_to_root
+
+    mode = args.mode
+    io_type = args.io_type if args.io_type is not None else "int8"
+    if args.io_type is not None and mode != "int8-full":
+        raise KitError(
+            f"--io-type ne s'applique qu'au mode int8-full : en mode {mode}, l'entrée et la "
+            "sortie restent flottantes. Retirez --io-type, ou choisissez --mode int8-full."
+        )
+    check_mode(mode, io_type)
+    if mode in INTEGER_MODES and not args.images:
+        raise KitError(
+            f"Le mode {mode} a besoin d'images d'étalonnage : ajoutez --images DOSSIER (au moins "
+            f"{args.min_images} images représentatives, PNG ou JPEG)."
+        )
+    value_range = check_normalization(args.normalization)
+    output = check_output_path(args.output, force=args.force)
+    model_dir = Path(args.model_dir)
+    height, width, channels = model_input_shape(model_dir, input_size=args.input_size)
+    # A free-size model is converted at the size given, so the file has a fixed input.
+    input_size = args.input_size
+    dataset = None
+    if mode in INTEGER_MODES:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            dataset = representative_dataset(
+                args.images,
+                model_dir,
+                input_size=input_size,
+                normalization=args.normalization,
+                min_images=args.min_images,
+                num_samples=args.num_samples,
+                progress=True,
+            )
+        for warning in caught:
+            print(f"Attention : {warning.message}", file=sys.stderr)
+    elif args.images:
+        print(
+            f"Remarque : le mode {mode} n'utilise pas d'images d'étalonnage ; --images est ignoré.",
+            file=sys.stderr,
+        )
+
+    with _NativeStderrToLog():
+        model_bytes, report = convert(
+            model_dir,
+            mode,
+            dataset,
+            io_type=io_type,
+            value_range=value_range,
+            input_size=input_size,
+        )
+    for message in report.warnings:
+        print(f"Attention : {message}", file=sys.stderr)
+    labels, labels_note = _checked_labels(model_dir, model_bytes)
+    if labels_note:
+        print(f"Remarque : {labels_note}", file=sys.stderr)
+    extra = {"channels": channels}
+    if mode == "int8-full":
+        extra["io_type"] = io_type
+    if dataset is not None:
+        extra["calibration"] = {
+            "images": len(dataset),
+            "folder": relative_to_root(args.images),
+            "skipped": list(dataset.skipped),
+        }
+    metadata = build_metadata(
+        model_bytes,
+        mode=mode,
+        source=relative_to_root(model_dir),
+        input_size=(height, width),
+        normalization=args.normalization,
+        labels=labels,
+        extra=extra,
+    )
+    written = write_model(output, model_bytes, metadata, force=args.force)
+    print(
+        f"{written.name} écrit ({_kilobytes(report.size_bytes)}, mode {mode}, entrée "
+        f"{report.input_dtype}, sortie {report.output_dtype}) ; métadonnées dans "
+        f"{written.with_suffix('.json').name}."
+    )
+    return 0

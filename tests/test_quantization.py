@@ -1,0 +1,341 @@
+"""Les cinq modes de quantification, les vérifications avant TensorFlow et leurs messages."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers.calibration import representative_dataset
+from helpers.errors import KitError
+from helpers.paths import CALIBRATION_DIR, DEMO_MODEL_DIR
+from helpers.quantization import (
+    MODES,
+    ConversionReport,
+    check_representative_dataset,
+    convert,
+    explain_conversion_error,
+    float_ops,
+    make_converter,
+)
+
+DEMO_SHAPE = (None, 64, 64, 3)
+EXPECTED_IO = {
+    "float32": "float32",
+    "dynamic": "float32",
+    "float16": "float32",
+    "int8": "float32",
+    "int8-full": "int8",
+}
+
+
+def export_tiny_model(path, input_shape, layer=None, seed=0):
+    """A small untrained Keras CNN exported with model.export (what a student would hand in)."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input(input_shape, name="image")
+    x = keras.layers.Conv2D(4, 3, activation="relu6")(inputs)
+    if layer is not None:
+        x = layer(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = keras.layers.Dense(3, activation="softmax")(x)
+    keras.Model(inputs, outputs).export(str(path), verbose=False)
+    return path
+
+
+def write_images(folder, count, size=(40, 30), seed=0):
+    """``count`` deterministic noise PNGs (RGB), as a student's calibration folder."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for index in range(count):
+        pixels = rng.integers(0, 256, size=(size[1], size[0], 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(folder / f"image_{index:03d}.png")
+    return folder
+
+
+def dataset_of(*samples):
+    def generate():
+        yield from samples
+
+    return generate
+
+
+def interpreter_for(model_bytes):
+    from ai_edge_litert.interpreter import Interpreter
+
+    return Interpreter(model_content=model_bytes)
+
+
+def tensor_dtypes(model_bytes) -> set[str]:
+    return {np.dtype(t["dtype"]).name for t in interpreter_for(model_bytes).get_tensor_details()}
+
+
+@pytest.fixture(scope="module")
+def calibration():
+    return representative_dataset(CALIBRATION_DIR, DEMO_MODEL_DIR)
+
+
+@pytest.fixture(scope="module")
+def kit_models(calibration):
+    """{mode: (bytes, report)} converted by the kit from data/calibration."""
+    return {
+        mode: convert(DEMO_MODEL_DIR, mode, calibration, value_range=(-1.0, 1.0)) for mode in MODES
+    }
+
+
+# --- the five modes ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_each_mode_reports_its_input_and_output_dtypes(kit_models, mode):
+    model_bytes, report = kit_models[mode]
+    assert isinstance(report, ConversionReport)
+    assert report.mode == mode
+    assert report.size_bytes == len(model_bytes)
+    assert report.input_dtype == report.output_dtype == EXPECTED_IO[mode]
+    interpreter = interpreter_for(model_bytes)
+    assert np.dtype(interpreter.get_input_details()[0]["dtype"]).name == EXPECTED_IO[mode]
+    assert report.as_dict()["mode"] == mode and report.seconds > 0
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_kit_conversion_is_byte_identical_to_plain_tensorflow(kit_models, raw_tflite_models, mode):
+    assert kit_models[mode][0] == raw_tflite_models[mode]
+
+
+def test_each_mode_stores_the_weights_in_its_type(kit_models):
+    dtypes = {mode: tensor_dtypes(model_bytes) for mode, (model_bytes, _) in kit_models.items()}
+    assert "int8" not in dtypes["float32"] and "float16" not in dtypes["float32"]
+    assert "int8" in dtypes["dynamic"]  # int8 weights, float32 activations
+    assert "float16" in dtypes["float16"] and "int8" not in dtypes["float16"]
+    assert "int8" in dtypes["int8"] and "float32" in dtypes["int8"]  # float input/output only
+    assert "float32" not in dtypes["int8-full"]
+
+
+def test_sizes_shrink_as_expected(kit_models):
+    size = {mode: report.size_bytes for mode, (_, report) in kit_models.items()}
+    assert size["float16"] < 0.6 * size["float32"]
+    assert size["dynamic"] < 0.4 * size["float32"]
+    assert size["int8-full"] < 0.4 * size["float32"]
+
+
+def test_only_int8_full_computes_everything_in_integers(kit_models):
+    assert float_ops(kit_models["int8-full"][0]) == []
+    assert "CONV_2D" in float_ops(kit_models["float32"][0])
+
+
+def test_same_model_and_images_give_the_same_bytes(calibration, kit_models):
+    again, _ = convert(DEMO_MODEL_DIR, "int8", calibration)
+    assert again == kit_models["int8"][0]
+
+
+def test_int8_full_with_uint8_io(calibration):
+    model_bytes, report = convert(DEMO_MODEL_DIR, "int8-full", calibration, io_type="uint8")
+    assert (report.input_dtype, report.output_dtype) == ("uint8", "uint8")
+    _, zero_point = interpreter_for(model_bytes).get_input_details()[0]["quantization"]
+    assert zero_point in (127, 128)  # [-1, 1] mapped onto 0..255
+
+
+# --- make_converter: the real TensorFlow settings ------------------------------------------
+
+
+def test_make_converter_sets_what_each_mode_needs(calibration):
+    import tensorflow as tf
+
+    settings = {}
+    for mode in MODES:
+        converter = make_converter(DEMO_MODEL_DIR, mode, calibration)
+        settings[mode] = converter
+    assert not settings["float32"].optimizations
+    assert settings["dynamic"].optimizations == [tf.lite.Optimize.DEFAULT]
+    assert settings["dynamic"].representative_dataset is None
+    assert settings["float16"].target_spec.supported_types == [tf.float16]
+    assert settings["int8"].representative_dataset is not None
+    assert settings["int8"].inference_input_type == tf.float32
+    full = settings["int8-full"]
+    assert full.target_spec.supported_ops == {tf.lite.OpsSet.TFLITE_BUILTINS_INT8} or list(
+        full.target_spec.supported_ops
+    ) == [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    assert full.inference_input_type == full.inference_output_type == tf.int8
+    uint8 = make_converter(DEMO_MODEL_DIR, "int8-full", calibration, io_type="uint8")
+    assert uint8.inference_input_type == tf.uint8
+
+
+@pytest.mark.parametrize("mode", ["int8", "int8-full"])
+def test_integer_mode_without_representative_dataset_is_refused(mode):
+    with pytest.raises(KitError, match="jeu de données représentatif"):
+        make_converter(DEMO_MODEL_DIR, mode)
+    with pytest.raises(KitError, match="dynamic ou float16"):
+        convert(DEMO_MODEL_DIR, mode)
+
+
+def test_uint8_io_is_only_for_int8_full(calibration):
+    with pytest.raises(KitError, match="int8-full"):
+        convert(DEMO_MODEL_DIR, "int8", calibration, io_type="uint8")
+
+
+def test_unknown_mode_lists_the_modes():
+    with pytest.raises(KitError, match="float32, dynamic, float16, int8, int8-full"):
+        convert(DEMO_MODEL_DIR, "int4")
+
+
+def test_folder_that_is_not_a_model_is_refused_before_tensorflow(tmp_path):
+    with pytest.raises(KitError, match="saved_model.pb"):
+        convert(tmp_path, "float32")
+
+
+# --- the representative dataset, checked before TensorFlow ----------------------------------
+
+GOOD = np.zeros((1, 64, 64, 3), dtype=np.float32)
+
+
+def test_good_dataset_gives_no_warning():
+    ramp = np.linspace(-1, 1, GOOD.size, dtype=np.float32).reshape(GOOD.shape)
+    assert check_representative_dataset(dataset_of([ramp]), DEMO_SHAPE, (-1.0, 1.0)) == []
+
+
+def test_float64_dataset_is_explained():
+    # x / 255.0 on uint8 pixels gives float64: TensorFlow's message is "Cannot set tensor".
+    pixels = np.full((1, 64, 64, 3), 200, dtype=np.uint8)
+    with pytest.raises(KitError, match=r"float64.*astype\(np\.float32\)"):
+        check_representative_dataset(dataset_of([pixels / 255.0]), DEMO_SHAPE)
+
+
+def test_missing_batch_axis_is_explained():
+    with pytest.raises(KitError, match=r"sans l'axe du lot.*np\.newaxis"):
+        check_representative_dataset(dataset_of([GOOD[0]]), DEMO_SHAPE)
+
+
+def test_bare_array_instead_of_a_list_is_explained():
+    with pytest.raises(KitError, match=r"yield \[image\]"):
+        check_representative_dataset(dataset_of(GOOD), DEMO_SHAPE)
+
+
+def test_wrong_shape_gives_the_expected_one():
+    small = np.zeros((1, 32, 32, 3), dtype=np.float32)
+    with pytest.raises(KitError, match=r"\(1, 32, 32, 3\).*\(\?, 64, 64, 3\)"):
+        check_representative_dataset(dataset_of([small]), DEMO_SHAPE)
+
+
+def test_wrong_channel_count_is_refused():
+    gray = np.zeros((1, 64, 64, 1), dtype=np.float32)
+    with pytest.raises(KitError, match="canaux"):
+        check_representative_dataset(dataset_of([gray]), DEMO_SHAPE)
+
+
+def test_raw_pixels_are_refused():
+    with pytest.raises(KitError, match="uint8"):
+        check_representative_dataset(dataset_of([GOOD.astype(np.uint8)]), DEMO_SHAPE)
+
+
+def test_calling_the_generator_instead_of_passing_it_is_explained():
+    with pytest.raises(KitError, match="sans parenthèses"):
+        check_representative_dataset(dataset_of([GOOD])(), DEMO_SHAPE)
+
+
+def test_empty_dataset_is_refused():
+    with pytest.raises(KitError, match="aucun échantillon"):
+        check_representative_dataset(dataset_of(), DEMO_SHAPE)
+
+
+def test_dict_samples_keyed_by_input_name_are_accepted():
+    assert check_representative_dataset(dataset_of({"image": GOOD}), DEMO_SHAPE) == []
+
+
+def test_unnormalized_pixels_give_a_warning():
+    pixels = np.full((1, 64, 64, 3), 255.0, dtype=np.float32)
+    warnings = check_representative_dataset(dataset_of([pixels]), DEMO_SHAPE, (-1.0, 1.0))
+    assert len(warnings) == 1 and "0..255" in warnings[0]
+
+
+def test_capsule_random_data_in_zero_one_gives_a_warning():
+    rng = np.random.RandomState(0)
+    samples = [[rng.rand(1, 64, 64, 3).astype(np.float32)] for _ in range(3)]
+    warnings = check_representative_dataset(dataset_of(*samples), DEMO_SHAPE, (-1.0, 1.0))
+    assert len(warnings) == 1 and "np.random.rand" in warnings[0]
+
+
+def test_convert_checks_the_dataset_before_tensorflow():
+    with pytest.raises(KitError, match="float64"):
+        convert(DEMO_MODEL_DIR, "int8", dataset_of([GOOD.astype(np.float64)]))
+
+
+def test_convert_returns_range_warnings(sine_model):
+    dataset = tiny_dataset((1, 16, 16, 3), low=0.0, high=255.0)
+    _, report = convert(sine_model, "int8", dataset, value_range=(-1.0, 1.0))
+    assert len(report.warnings) == 1 and "0..255" in report.warnings[0]
+
+
+def test_check_pulls_samples_without_a_progress_bar(capsys):
+    dataset = representative_dataset(CALIBRATION_DIR, DEMO_MODEL_DIR, progress=True)
+    check_representative_dataset(dataset, DEMO_SHAPE)
+    assert "Étalonnage" not in capsys.readouterr().err
+    assert dataset.progress is True
+
+
+# --- ops that cannot be quantized, student models -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sine_model(tmp_path_factory):
+    import keras
+
+    path = tmp_path_factory.mktemp("modeles") / "sinus"
+    return export_tiny_model(path, (16, 16, 3), layer=keras.layers.Lambda(keras.ops.sin))
+
+
+def tiny_dataset(shape, count=8, low=-1.0, high=1.0):
+    rng = np.random.default_rng(0)
+    samples = [[rng.uniform(low, high, size=shape).astype(np.float32)] for _ in range(count)]
+    return dataset_of(*samples)
+
+
+def test_int8_full_names_the_op_without_integer_kernel(sine_model):
+    with pytest.raises(KitError, match=r"SIN.*int8-full.*mode int8 garde un repli en flottant"):
+        convert(sine_model, "int8-full", tiny_dataset((1, 16, 16, 3)))
+
+
+def test_int8_keeps_a_float_fallback_for_that_op(sine_model):
+    model_bytes, report = convert(sine_model, "int8", tiny_dataset((1, 16, 16, 3)))
+    assert report.input_dtype == "float32"
+    assert float_ops(model_bytes) == ["SIN"]
+
+
+def test_op_missing_from_tensorflow_lite_is_named(tmp_path):
+    import keras
+
+    path = export_tiny_model(tmp_path / "erf", (8, 8, 1), layer=keras.layers.Lambda(keras.ops.erf))
+    with pytest.raises(KitError, match=r"Erf n'existe pas dans TensorFlow Lite"):
+        convert(path, "float32")
+
+
+def test_older_tensorflow_quantization_message_is_parsed():
+    error = RuntimeError("error: Quantization not yet supported for op: 'CUMSUM'.")
+    explained = explain_conversion_error(error, "int8-full")
+    assert "CUMSUM" in str(explained) and "int8 garde un repli" in str(explained)
+
+
+def test_unknown_converter_error_keeps_its_first_line():
+    explained = explain_conversion_error(ValueError("quelque chose\nde long"), "int8")
+    assert "quelque chose" in str(explained) and "de long" not in str(explained)
+
+
+def test_grayscale_model_of_any_size(tmp_path):
+    path = export_tiny_model(tmp_path / "gris", (32, 48, 1))
+    model_bytes, report = convert(path, "int8-full", tiny_dataset((1, 32, 48, 1)))
+    shape = interpreter_for(model_bytes).get_input_details()[0]["shape"]
+    assert list(shape) == [1, 32, 48, 1]
+    assert report.input_dtype == "int8"
+
+
+def test_free_size_model_is_converted_at_the_given_size(tmp_path):
+    path = export_tiny_model(tmp_path / "libre", (None, None, 3))
+    with pytest.raises(KitError, match="taille"):
+        convert(path, "int8", tiny_dataset((1, 24, 40, 3)))
+    model_bytes, _ = convert(path, "int8", tiny_dataset((1, 24, 40, 3)), input_size=(24, 40))
+    detail = interpreter_for(model_bytes).get_input_details()[0]
+    assert list(detail["shape_signature"]) == [1, 24, 40, 3]
+    again, _ = convert(path, "int8", tiny_dataset((1, 24, 40, 3)), input_size=(24, 40))
+    assert again == model_bytes
