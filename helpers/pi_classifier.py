@@ -1,0 +1,393 @@
+#!/usr/bin/env python3
+"""Classe des images avec un modèle TensorFlow Lite, sur la Raspberry Pi (ou tout autre ordinateur).
+
+Ce script est autonome : il ne dépend que de numpy, Pillow et ai-edge-litert (LiteRT), plus
+picamera2 pour la caméra. Il lit, dans le dossier où il se trouve, le modèle ``.tflite``, ses
+métadonnées (même nom, extension ``.json``) et ``labels.txt``.
+
+Exemples :
+    python3 classer.py images/             # chaque image PNG ou JPEG du dossier (et sous-dossiers)
+    python3 classer.py --camera            # les images de la caméra, Ctrl+C pour arrêter
+    python3 classer.py                     # la caméra si picamera2 est installé
+    python3 classer.py images/ --threads 1 # un seul cœur
+
+Pour chaque image : l'étiquette prédite, sa probabilité et la durée de l'inférence.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+EXIT_USAGE = 2
+
+try:
+    import numpy as np
+    from ai_edge_litert.interpreter import Interpreter
+    from PIL import Image, UnidentifiedImageError
+except ImportError as missing:  # say how to install, rather than a traceback
+    print(
+        f"Erreur : le module « {missing.name} » est absent. Activez l'environnement virtuel "
+        "(source ~/venv-quantif/bin/activate) puis installez : "
+        "pip install ai-edge-litert numpy pillow",
+        file=sys.stderr,
+    )
+    sys.exit(EXIT_USAGE)
+
+HERE = Path(__file__).resolve().parent
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+# name -> (value of pixel 0, value of pixel 255): the same table as the course's helpers.
+NORMALIZATIONS = {"symmetric": (-1.0, 1.0), "unit": (0.0, 1.0), "raw": (0.0, 255.0)}
+DEFAULT_THREADS = 4  # the Raspberry Pi 4 has 4 cores; LiteRT alone would use 1
+CAMERA_SIZE = (640, 480)
+
+
+class UsageError(Exception):
+    """Une mauvaise entrée : affichée « Erreur : ... », code de sortie 2."""
+
+
+def find_model(model_arg: str | None) -> Path:
+    """Le modèle donné, sinon l'unique ``.tflite`` du dossier du script."""
+    if model_arg:
+        path = Path(model_arg)
+        if not path.is_file():
+            raise UsageError(f"modèle introuvable : {path}. Vérifiez le chemin donné à --modele.")
+        return path
+    candidates = sorted(HERE.glob("*.tflite"))
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        raise UsageError(
+            f"aucun fichier .tflite à côté du script ({HERE.name}/). Copiez le dossier complet "
+            "ou donnez le modèle avec --modele FICHIER.tflite."
+        )
+    names = ", ".join(path.name for path in candidates)
+    raise UsageError(
+        f"plusieurs modèles ({names}) : choisissez-en un avec --modele FICHIER.tflite."
+    )
+
+
+def read_metadata(model_path: Path) -> dict:
+    """Les métadonnées écrites par le cours à côté du modèle (vide si absentes)."""
+    path = model_path.with_suffix(".json")
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise UsageError(f"métadonnées illisibles ({path.name}) : {error}") from error
+
+
+def read_labels(path: Path) -> list[str]:
+    """Une étiquette par ligne, dans l'ordre des sorties du modèle."""
+    if not path.is_file():
+        raise UsageError(
+            f"fichier d'étiquettes introuvable : {path}. Donnez-le avec --etiquettes FICHIER."
+        )
+    labels = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    labels = [label for label in labels if label]
+    if not labels:
+        raise UsageError(f"le fichier d'étiquettes {path.name} est vide.")
+    return labels
+
+
+class Classifier:
+    """Le modèle LiteRT, avec la préparation des images et la lecture de la sortie."""
+
+    def __init__(self, model_path: Path, normalization: str, num_threads: int):
+        if normalization not in NORMALIZATIONS:
+            raise UsageError(
+                f"normalisation inconnue « {normalization} » : symmetric, unit ou raw."
+            )
+        try:
+            self.interpreter = Interpreter(model_path=str(model_path), num_threads=num_threads)
+            self.interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as error:
+            raise UsageError(
+                f"LiteRT ne peut pas charger {model_path.name} : {str(error).strip()[:200]}"
+            ) from error
+        self.input_detail = self.interpreter.get_input_details()[0]
+        self.output_detail = self.interpreter.get_output_details()[0]
+        shape = [int(n) for n in self.input_detail["shape"]]
+        if len(shape) != 4 or shape[3] not in (1, 3):
+            raise UsageError(
+                f"entrée de forme {shape} : ce script attend une image (1, hauteur, largeur, 1 ou 3)."
+            )
+        if len(self.output_detail["shape"]) != 2:
+            raise UsageError(
+                "ce script attend un modèle de classification (une sortie de forme (1, N)) ; "
+                f"la sortie de ce modèle a la forme {list(self.output_detail['shape'])}."
+            )
+        _, self.height, self.width, self.channels = shape
+        self.input_dtype = np.dtype(self.input_detail["dtype"])
+        self.low, self.high = NORMALIZATIONS[normalization]
+
+    def prepare(self, image: Image.Image) -> np.ndarray:
+        """Image PIL -> tenseur d'entrée : couleurs, taille, normalisation, puis quantification."""
+        if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+            # 16-bit grey: keep the 8 most significant bits, like the course's helpers
+            wide = np.asarray(image, dtype=np.uint32)
+            image = Image.fromarray((wide >> 8).clip(0, 255).astype(np.uint8), mode="L")
+        image = image.convert("RGB" if self.channels == 3 else "L")
+        if image.size != (self.width, self.height):
+            image = image.resize((self.width, self.height), Image.BILINEAR)
+        pixels = np.asarray(image, dtype=np.uint8).reshape(self.height, self.width, self.channels)
+        values = np.asarray(pixels, dtype=np.float32) * np.float32(
+            (self.high - self.low) / 255.0
+        ) + np.float32(self.low)
+        values = values[None].astype(np.float32)
+        if not np.issubdtype(self.input_dtype, np.integer):
+            return values.astype(self.input_dtype)
+        # Integer input: q = round(x / scale) + zero_point, with the model's own parameters.
+        scale, zero_point = self.input_detail["quantization"]
+        info = np.iinfo(self.input_dtype)
+        quantized = np.round(values / float(scale)) + int(zero_point)
+        return np.clip(quantized, info.min, info.max).astype(self.input_dtype)
+
+    def scores(self, tensor: np.ndarray) -> tuple[np.ndarray, float]:
+        """Sortie déquantifiée (float32) et durée de l'inférence en millisecondes."""
+        self.interpreter.set_tensor(self.input_detail["index"], tensor)
+        started = time.perf_counter()
+        self.interpreter.invoke()
+        latency_ms = (time.perf_counter() - started) * 1000.0
+        output = self.interpreter.get_tensor(self.output_detail["index"])[0]
+        if np.issubdtype(output.dtype, np.integer):
+            # x = scale * (q - zero_point), with the output's own parameters
+            scale, zero_point = self.output_detail["quantization"]
+            output = float(scale) * (output.astype(np.float32) - int(zero_point))
+        return output.astype(np.float32), latency_ms
+
+    def warm_up(self) -> None:
+        """Une première inférence à vide : la première est toujours plus lente."""
+        self.interpreter.set_tensor(
+            self.input_detail["index"], np.zeros(self.input_detail["shape"], self.input_dtype)
+        )
+        self.interpreter.invoke()
+
+
+def to_probabilities(scores: np.ndarray) -> np.ndarray:
+    """Les sorties telles quelles si elles sont déjà des probabilités, sinon leur softmax."""
+    if scores.min() >= -1e-3 and abs(float(scores.sum()) - 1.0) < 0.05:
+        return scores
+    shifted = np.exp(scores - scores.max())
+    return shifted / shifted.sum()
+
+
+def folder_images(folder: Path):
+    """(nom affiché, image PIL) pour chaque PNG ou JPEG du dossier, en ordre trié."""
+    if not folder.is_dir():
+        raise UsageError(f"dossier d'images introuvable : {folder}.")
+    paths = sorted(
+        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+    )
+    if not paths:
+        raise UsageError(f"aucune image PNG ou JPEG dans {folder}.")
+    for path in paths:
+        try:
+            with Image.open(path) as image:
+                image.load()
+                yield path.relative_to(folder).as_posix(), image
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            print(f"Attention : image illisible, ignorée : {path.name}", file=sys.stderr)
+
+
+def camera_available() -> bool:
+    """Vrai si picamera2 s'importe (Raspberry Pi OS, venv avec --system-site-packages)."""
+    try:
+        import picamera2  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def camera_images(count: int | None, interval: float):
+    """Images de la caméra, une par tour, jusqu'à ``count`` (ou Ctrl+C)."""
+    try:
+        from picamera2 import Picamera2
+    except ImportError as error:
+        raise UsageError(
+            "picamera2 est introuvable. Sur Raspberry Pi OS : sudo apt install python3-picamera2, "
+            "et un venv créé avec --system-site-packages."
+        ) from error
+    try:
+        camera = Picamera2()
+    except (RuntimeError, IndexError) as error:
+        raise UsageError(
+            "aucune caméra détectée. Vérifiez la nappe, puis essayez : rpicam-hello --list-cameras"
+        ) from error
+    # Picamera2 names formats after libcamera: "BGR888" gives arrays in R, G, B order.
+    camera.configure(
+        camera.create_preview_configuration(main={"size": CAMERA_SIZE, "format": "BGR888"})
+    )
+    camera.start()
+    time.sleep(1.0)  # let automatic exposure and white balance settle
+    try:
+        index = 0
+        while count is None or index < count:
+            frame = camera.capture_array("main")[..., :3]
+            yield f"camera_{index:04d}", center_crop(Image.fromarray(frame))
+            index += 1
+            if interval > 0:
+                time.sleep(interval)
+    finally:
+        camera.stop()
+        camera.close()
+
+
+def center_crop(image: Image.Image) -> Image.Image:
+    """Carré central : une image 4:3 redimensionnée en carré serait déformée."""
+    width, height = image.size
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    return image.crop((left, top, left + side, top + side))
+
+
+def french_number(value: float, digits: int = 1) -> str:
+    return f"{value:.{digits}f}".replace(".", ",")
+
+
+class _FrenchFormatter(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        return super().add_usage(usage, actions, groups, prefix="utilisation : ")
+
+
+class FrenchArgumentParser(argparse.ArgumentParser):
+    """argparse avec l'aide et les erreurs en français (« Erreur : ... », code 2)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, formatter_class=_FrenchFormatter, add_help=False, **kwargs)
+        self._positionals.title = "arguments"
+        self._optionals.title = "options"
+        self.add_argument("-h", "--help", action="help", help="affiche cette aide et quitte")
+
+    def error(self, message):
+        for english, french in (
+            ("the following arguments are required", "arguments obligatoires manquants"),
+            ("unrecognized arguments", "arguments non reconnus"),
+            ("invalid choice", "choix invalide"),
+            ("choose from", "choisissez parmi"),
+            ("invalid int value", "nombre entier attendu, reçu"),
+            ("invalid float value", "nombre attendu, reçu"),
+            ("expected one argument", "une valeur est attendue"),
+        ):
+            message = message.replace(english, french)
+        self.exit(EXIT_USAGE, f"Erreur : {message}\nAide : python3 {self.prog} --help\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = FrenchArgumentParser(
+        prog=Path(__file__).name,
+        description="Classe des images (dossier ou caméra) avec le modèle .tflite du dossier.",
+    )
+    parser.add_argument(
+        "dossier", nargs="?", help="dossier d'images PNG/JPEG (sans dossier : la caméra)"
+    )
+    parser.add_argument("--camera", action="store_true", help="utilise la caméra (picamera2)")
+    parser.add_argument("--modele", help="fichier .tflite (défaut : celui du dossier du script)")
+    parser.add_argument("--etiquettes", help="fichier d'étiquettes (défaut : labels.txt)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=DEFAULT_THREADS,
+        help=f"cœurs utilisés par LiteRT (défaut : {DEFAULT_THREADS}, les 4 cœurs de la Pi 4)",
+    )
+    parser.add_argument(
+        "--normalisation",
+        choices=sorted(NORMALIZATIONS),
+        help="plage des entrées (défaut : celle des métadonnées, sinon symmetric)",
+    )
+    parser.add_argument(
+        "--nombre", type=int, help="caméra : nombre d'images à classer (défaut : sans fin)"
+    )
+    parser.add_argument(
+        "--intervalle", type=float, default=0.0, help="caméra : pause entre deux images (s)"
+    )
+    parser.add_argument("--json", action="store_true", help="une ligne JSON par image")
+    return parser
+
+
+def run(args) -> int:
+    if args.threads < 1:
+        raise UsageError("--threads doit valoir au moins 1.")
+    model_path = find_model(args.modele)
+    metadata = read_metadata(model_path)
+    labels_path = Path(args.etiquettes) if args.etiquettes else model_path.parent / "labels.txt"
+    labels = read_labels(labels_path)
+    normalization = args.normalisation or metadata.get("normalization", "symmetric")
+    classifier = Classifier(model_path, normalization, args.threads)
+    num_outputs = int(classifier.output_detail["shape"][-1])
+    if num_outputs != len(labels):
+        raise UsageError(
+            f"le modèle a {num_outputs} sorties mais {labels_path.name} contient "
+            f"{len(labels)} étiquettes : utilisez le fichier d'étiquettes de ce modèle."
+        )
+    if args.dossier and args.camera:
+        raise UsageError("choisissez un dossier OU --camera, pas les deux.")
+    if args.dossier:
+        images = folder_images(Path(args.dossier))
+    elif args.camera or camera_available():
+        images = camera_images(args.nombre, args.intervalle)
+    else:
+        raise UsageError(
+            "donnez un dossier d'images (python3 classer.py DOSSIER), ou lancez le script sur une "
+            "Raspberry Pi avec picamera2 pour utiliser la caméra."
+        )
+    if not args.json:
+        print(
+            f"Modèle {model_path.name} : entrée {classifier.height}×{classifier.width} "
+            f"{classifier.input_dtype.name}, normalisation {normalization}, "
+            f"{args.threads} thread(s)."
+        )
+    classifier.warm_up()
+    latencies = []
+    for name, image in images:
+        scores, latency_ms = classifier.scores(classifier.prepare(image))
+        probabilities = to_probabilities(scores)
+        best = int(np.argmax(probabilities))
+        latencies.append(latency_ms)
+        if args.json:
+            record = {
+                "image": name,
+                "label": labels[best],
+                "index": best,
+                "probability": round(float(probabilities[best]), 6),
+                "latency_ms": round(latency_ms, 3),
+            }
+            print(json.dumps(record, ensure_ascii=False), flush=True)
+        else:
+            print(
+                f"{name} : {labels[best]} ({french_number(100 * float(probabilities[best]))} %) "
+                f"en {french_number(latency_ms, 2)} ms",
+                flush=True,
+            )
+    if latencies and not args.json:
+        print(
+            f"{len(latencies)} image(s) ; inférence : médiane "
+            f"{french_number(float(np.median(latencies)), 2)} ms, "
+            f"minimum {french_number(min(latencies), 2)} ms."
+        )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except UsageError as error:
+        print(f"Erreur : {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("\nArrêt demandé (Ctrl+C).", file=sys.stderr)
+        return 0
+    except BrokenPipeError:  # output piped into `head` and closed early: not an error
+        # Python would fail again while flushing stdout at exit (see the signal module docs).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

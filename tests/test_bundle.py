@@ -1,0 +1,321 @@
+"""Le dossier pour la Raspberry Pi (``python -m helpers bundle``) et son script ``classer.py``."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from helpers import export
+from helpers.cli import main
+from helpers.demo_data import LABELS
+from helpers.errors import KitError
+from helpers.export import build_metadata, make_bundle, remove_bundle, write_model
+from helpers.images import list_labeled_images, load_labeled_images
+from helpers.paths import LABELS_FILE, ROOT, TEST_DIR
+from helpers.runtime import load_interpreter, run_model
+
+BUNDLE_FILES = ["README.md", "classer.py", "labels.txt", "modele.json", "modele.tflite"]
+
+
+def _env() -> dict:
+    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+def _write(folder: Path, model_bytes: bytes, mode: str, labels=LABELS) -> Path:
+    metadata = build_metadata(
+        model_bytes,
+        mode=mode,
+        source="data/modele_demo",
+        input_size=(64, 64),
+        normalization="symmetric",
+        labels=None if labels is None else list(labels),
+    )
+    return write_model(folder / "modele.tflite", model_bytes, metadata)
+
+
+def _names(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def _run_script(bundle: Path, *arguments: str) -> subprocess.CompletedProcess:
+    """Runs the bundle's script the way the Pi does: its own folder, the venv's python."""
+    return subprocess.run(
+        [sys.executable, "classer.py", *arguments],
+        cwd=bundle,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def written_model(tmp_path, raw_tflite_models) -> Path:
+    return _write(tmp_path / "export", raw_tflite_models["int8-full"], "int8-full")
+
+
+# --- the bundle ----------------------------------------------------------------------------
+
+
+def test_bundle_holds_model_labels_metadata_script_and_readme(tmp_path, written_model):
+    bundle = make_bundle(written_model, tmp_path / "pour_la_pi")
+    assert bundle == tmp_path / "pour_la_pi"
+    assert _names(bundle) == BUNDLE_FILES
+    assert (bundle / "modele.tflite").read_bytes() == written_model.read_bytes()
+    assert (bundle / "labels.txt").read_text(encoding="utf-8").split() == list(LABELS)
+    metadata = json.loads((bundle / "modele.json").read_text(encoding="utf-8"))
+    assert metadata["mode"] == "int8-full" and metadata["normalization"] == "symmetric"
+    assert (bundle / "classer.py").read_bytes() == (ROOT / "helpers/pi_classifier.py").read_bytes()
+    assert os.access(bundle / "classer.py", os.X_OK)
+    # Built beside the destination under a temporary name, then renamed: nothing else is left.
+    assert _names(tmp_path) == ["export", "pour_la_pi"]
+
+
+def test_bundle_readme_gives_the_pi_install_copy_and_run_steps(tmp_path, written_model):
+    readme = (make_bundle(written_model, tmp_path / "pour_la_pi") / "README.md").read_text(
+        encoding="utf-8"
+    )
+    for step in (
+        "Bookworm 64 bits",
+        "sudo apt install -y python3-picamera2",
+        "python3 -m venv --system-site-packages ~/venv-quantif",
+        "source ~/venv-quantif/bin/activate",
+        "pip install ai-edge-litert numpy pillow",
+        "scp -r pour_la_pi pi@raspberrypi.local:~/",
+        "rsync -av pour_la_pi",
+        "python3 classer.py --camera",
+        "**entrée** : une image 64×64, de type `int8`",
+        "anneau",
+    ):
+        assert step in readme, step
+    assert "$" not in readme  # every placeholder of the template was filled
+
+
+def test_bundle_without_metadata_builds_it_and_finds_labels_beside(tmp_path, raw_tflite_models):
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "mon_modele.tflite").write_bytes(raw_tflite_models["int8"])
+    shutil.copy(LABELS_FILE, source / "labels.txt")
+    bundle = make_bundle(source / "mon_modele.tflite", tmp_path / "pi")
+    metadata = json.loads((bundle / "mon_modele.json").read_text(encoding="utf-8"))
+    assert metadata["mode"] == "inconnu"
+    assert metadata["normalization_assumed"] is True
+    assert metadata["labels"] == list(LABELS)
+    assert "**Supposée**" in (bundle / "README.md").read_text(encoding="utf-8")
+
+
+def test_bundle_labels_option_comes_first(tmp_path, raw_tflite_models):
+    model = _write(tmp_path / "export", raw_tflite_models["int8"], "int8")
+    other_labels = tmp_path / "noms.txt"
+    other_labels.write_text("a\nb\nc\nd\ne\n", encoding="utf-8")
+    bundle = make_bundle(model, tmp_path / "pi", labels_file=other_labels)
+    assert (bundle / "labels.txt").read_text(encoding="utf-8").split() == list("abcde")
+    assert json.loads((bundle / "modele.json").read_text())["labels"] == list("abcde")
+
+
+def test_bundle_without_any_labels_explains_the_labels_option(tmp_path, raw_tflite_models):
+    model = _write(tmp_path / "export", raw_tflite_models["int8"], "int8", labels=None)
+    with pytest.raises(KitError, match="--labels FICHIER"):
+        make_bundle(model, tmp_path / "pi")
+    assert not (tmp_path / "pi").exists()
+
+
+def test_bundle_refuses_labels_that_do_not_match_the_outputs(tmp_path, written_model):
+    wrong = tmp_path / "trois.txt"
+    wrong.write_text("a\nb\nc\n", encoding="utf-8")
+    with pytest.raises(KitError, match="5 sorties mais 3 étiquettes"):
+        make_bundle(written_model, tmp_path / "pi", labels_file=wrong)
+    assert not (tmp_path / "pi").exists()
+
+
+def test_bundle_refuses_a_non_empty_folder_but_fills_an_empty_one(tmp_path, written_model):
+    busy = tmp_path / "occupe"
+    busy.mkdir()
+    (busy / "mes_notes.txt").write_text("à garder", encoding="utf-8")
+    with pytest.raises(KitError, match="existe déjà et n'est pas vide"):
+        make_bundle(written_model, busy)
+    assert _names(busy) == ["mes_notes.txt"]
+    empty = tmp_path / "vide"
+    empty.mkdir()
+    assert _names(make_bundle(written_model, empty)) == BUNDLE_FILES
+
+
+def test_bundle_refuses_metadata_of_another_model(tmp_path, written_model, raw_tflite_models):
+    written_model.write_bytes(raw_tflite_models["int8"])  # the .json still describes int8-full
+    with pytest.raises(KitError, match="ne décrit pas ce modèle"):
+        make_bundle(written_model, tmp_path / "pi")
+    assert not (tmp_path / "pi").exists()
+
+
+def test_bundle_failure_while_renaming_creates_nothing(tmp_path, written_model, monkeypatch):
+    def rename(source, target):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(export.os, "rename", rename)
+    with pytest.raises(KitError, match="Rien n'a été créé"):
+        make_bundle(written_model, tmp_path / "nouveau" / "pi")
+    assert _names(tmp_path) == ["export"]  # no bundle, no temporary folder, no parent folder
+
+
+def test_remove_bundle_removes_a_bundle_and_refuses_anything_else(tmp_path, written_model):
+    bundle = make_bundle(written_model, tmp_path / "pi")
+    assert remove_bundle(bundle) is True
+    assert not bundle.exists()
+    assert remove_bundle(bundle) is False
+    with pytest.raises(KitError, match="ne ressemble pas"):
+        remove_bundle(tmp_path / "export")  # a model and its metadata, but no bundle
+    assert _names(tmp_path / "export") == ["modele.json", "modele.tflite"]
+
+
+# --- the command line ----------------------------------------------------------------------
+
+
+def test_bundle_command_from_a_non_tflite_file_exits_2_and_creates_nothing(tmp_path):
+    not_a_model = tmp_path / "photo.tflite"
+    not_a_model.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    result = subprocess.run(
+        [sys.executable, "-m", "helpers", "bundle", str(not_a_model), "--output", "pi"],
+        cwd=tmp_path,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("Erreur : ")
+    assert "pas un modèle TensorFlow Lite" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert _names(tmp_path) == ["photo.tflite"]
+
+
+def test_bundle_command_prints_what_to_do_next(tmp_path, written_model, capsys):
+    output = tmp_path / "pi"
+    assert main(["bundle", str(written_model), "--output", str(output)]) == 0
+    printed = capsys.readouterr().out
+    assert "Dossier prêt : pi/" in printed
+    assert "scp -r pi pi@raspberrypi.local:~/" in printed
+    assert _names(output) == BUNDLE_FILES
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--labels", "absent.txt"], "introuvable : absent.txt"),
+        (["--output", "export"], "existe déjà et n'est pas vide"),
+    ],
+)
+def test_bundle_command_bad_input(tmp_path, written_model, capsys, monkeypatch, arguments, message):
+    monkeypatch.chdir(tmp_path)
+    command = ["bundle", str(written_model), "--output", "pi", *arguments]
+    if arguments[0] == "--output":
+        command = ["bundle", str(written_model), *arguments]
+        (tmp_path / "export" / "autre.txt").write_text("occupé", encoding="utf-8")
+    assert main(command) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("Erreur : ")
+    assert message in error
+    assert not (tmp_path / "pi").exists()
+
+
+def test_bundle_command_missing_model_exits_2(tmp_path, capsys):
+    assert main(["bundle", str(tmp_path / "absent.tflite"), "--output", str(tmp_path / "pi")]) == 2
+    assert "Fichier introuvable : absent.tflite" in capsys.readouterr().err
+    assert _names(tmp_path) == []
+
+
+# --- the standalone script -----------------------------------------------------------------
+
+
+def _module_names(node: ast.AST) -> set[str]:
+    if isinstance(node, ast.Import):
+        return {alias.name.split(".")[0] for alias in node.names}
+    return {(node.module or "").split(".")[0]}
+
+
+def test_script_imports_only_numpy_pillow_litert_and_the_standard_library():
+    tree = ast.parse((ROOT / "helpers" / "pi_classifier.py").read_text(encoding="utf-8"))
+    imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    # Module level: directly in the file or in a top-level try block (the friendly ImportError).
+    module_level = [
+        node
+        for statement in tree.body
+        for node in (statement.body if isinstance(statement, ast.Try) else [statement])
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+    ]
+    at_import = set().union(*map(_module_names, module_level))
+    lazily = set().union(*(_module_names(n) for n in imports if n not in module_level))
+    standard = set(sys.stdlib_module_names)
+    assert at_import - standard == {"numpy", "PIL", "ai_edge_litert"}
+    assert lazily - standard == {"picamera2"}  # only when the camera is used
+
+
+@pytest.fixture(scope="module")
+def kit_evaluation():
+    """The kit's own view of data/test: relative names, normalized images, targets."""
+    items = list_labeled_images(TEST_DIR, list(LABELS))
+    names = [path.relative_to(TEST_DIR).as_posix() for path, _ in items]
+    images, targets = load_labeled_images(TEST_DIR, list(LABELS), (64, 64))
+    return names, images, targets
+
+
+@pytest.mark.parametrize("mode", ["int8-full", "int8"])
+def test_script_agrees_with_the_kit_image_by_image(
+    tmp_path, raw_tflite_models, kit_evaluation, mode
+):
+    model = _write(tmp_path / "export", raw_tflite_models[mode], mode)
+    bundle = make_bundle(model, tmp_path / "pi")
+    result = _run_script(bundle, str(TEST_DIR), "--json")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+
+    names, images, targets = kit_evaluation
+    outputs = run_model(load_interpreter(raw_tflite_models[mode]), images)
+    assert [record["image"] for record in records] == names
+    script_predictions = np.array([record["index"] for record in records])
+    assert np.array_equal(script_predictions, outputs.argmax(axis=1))
+    assert [record["label"] for record in records] == [LABELS[i] for i in script_predictions]
+    probabilities = np.array([record["probability"] for record in records])
+    assert np.allclose(probabilities, outputs.max(axis=1), atol=1e-5)
+    assert (script_predictions == targets).mean() >= 0.95
+    assert all(record["latency_ms"] >= 0 for record in records)
+
+
+def test_script_prints_label_probability_and_latency_in_french(tmp_path, written_model):
+    images = tmp_path / "images"
+    images.mkdir()
+    for label in ("cercle", "croix"):
+        shutil.copy(TEST_DIR / label / f"{label}_000.png", images / f"{label}.PNG")
+    (images / "notes.txt").write_text("pas une image", encoding="utf-8")
+    bundle = make_bundle(written_model, tmp_path / "pi")
+    result = _run_script(bundle, str(images), "--threads", "2")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Modèle modele.tflite : entrée 64×64 int8, normalisation symmetric")
+    assert "2 thread(s)" in lines[0]
+    assert lines[1].startswith("cercle.PNG : cercle (") and lines[1].endswith(" ms")
+    assert " %) en " in lines[1]
+    assert lines[2].startswith("croix.PNG : croix (")
+    assert lines[3].startswith("2 image(s) ; inférence : médiane ")
+
+
+def test_script_without_folder_or_camera_says_what_to_do(tmp_path, written_model):
+    bundle = make_bundle(written_model, tmp_path / "pi")
+    result = _run_script(bundle)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1].startswith("Erreur : donnez un dossier d'images")
+
+
+def test_script_refuses_labels_that_do_not_match_the_model(tmp_path, written_model):
+    bundle = make_bundle(written_model, tmp_path / "pi")
+    (bundle / "labels.txt").write_text("a\nb\n", encoding="utf-8")
+    result = _run_script(bundle, str(TEST_DIR))
+    assert result.returncode == 2
+    assert "5 sorties mais labels.txt contient 2 étiquettes" in result.stderr
