@@ -144,7 +144,8 @@ def _add_course_commands(commands) -> None:
     quantize.add_argument(
         "--io-type",
         choices=["int8", "uint8"],
-        default="int8",
+        # None, not "int8": the command must tell "not given" from "given for another mode".
+        default=None,
         help="type des entrées/sorties en int8-full (défaut : int8)",
     )
     quantize.add_argument(

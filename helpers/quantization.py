@@ -574,8 +574,10 @@ def _checked_labels(model_dir: Path, model_bytes: bytes) -> tuple[list[str] | No
 class _NativeStderrToLog:
     """Sends what TensorFlow's C++ code prints on file descriptor 2 to a temporary log.
 
-    The converter prints internal lines ("fully_quantize: 0 ...", MLIR locations) that would
-    hide the French message; Python's own stderr (tqdm, our messages) still reaches the terminal.
+    TensorFlow prints lines at import and during conversion ("oneDNN custom operations",
+    "fully_quantize: 0 ...", MLIR locations) that would come before the French « Erreur : »
+    line. Python's own stderr (tqdm, our messages) still reaches the terminal; the log is shown
+    only if something unexpected fails.
     """
 
     def __enter__(self):
@@ -587,18 +589,27 @@ class _NativeStderrToLog:
         self._log = tempfile.TemporaryFile()
         self._saved_fd = os.dup(2)
         self._python_stderr = sys.stderr
-        sys.stderr = os.fdopen(os.dup(self._saved_fd), "w", encoding="utf-8", errors="replace")
+        try:
+            python_on_fd2 = sys.stderr.fileno() == 2
+        except (AttributeError, OSError, ValueError):
+            python_on_fd2 = False  # already redirected (pytest, Jupyter): leave it alone
+        if python_on_fd2:
+            sys.stderr = os.fdopen(os.dup(self._saved_fd), "w", encoding="utf-8", errors="replace")
         os.dup2(self._log.fileno(), 2)
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, exc_type, exc_value, traceback):
         import os
         import sys
 
-        sys.stderr.close()
-        sys.stderr = self._python_stderr
+        if sys.stderr is not self._python_stderr:
+            sys.stderr.close()
+            sys.stderr = self._python_stderr
         os.dup2(self._saved_fd, 2)
         os.close(self._saved_fd)
+        if exc_type is not None and not issubclass(exc_type, (KitError, KeyboardInterrupt)):
+            self._log.seek(0)
+            sys.stderr.write(self._log.read().decode("utf-8", errors="replace"))
         self._log.close()
         return False
 
@@ -613,41 +624,53 @@ def quantize_command(args) -> int:
     Tout est vérifié avant la conversion (sortie, modèle, images) ; en cas d'erreur, rien n'est
     écrit. Introduit dans le notebook 02.
     """
-    import sys
-    import warnings
-
-    from helpers.calibration import model_input_shape, representative_dataset
-    from helpers.export import build_metadata, write_model
     from helpers.images import check_normalization
-    from helpers.paths import relative_to_root
 
     mode = args.mode
-    io_type = args.io_type if args.io_type is not None else "int8"
     if args.io_type is not None and mode != "int8-full":
         raise KitError(
             f"--io-type ne s'applique qu'au mode int8-full : en mode {mode}, l'entrée et la "
             "sortie restent flottantes. Retirez --io-type, ou choisissez --mode int8-full."
         )
+    io_type = args.io_type or "int8"
     check_mode(mode, io_type)
     if mode in INTEGER_MODES and not args.images:
         raise KitError(
             f"Le mode {mode} a besoin d'images d'étalonnage : ajoutez --images DOSSIER (au moins "
             f"{args.min_images} images représentatives, PNG ou JPEG)."
         )
-    value_range = check_normalization(args.normalization)
+    check_normalization(args.normalization)
     output = check_output_path(args.output, force=args.force)
+    with _NativeStderrToLog():
+        written, report = _quantize(args, mode, io_type, output)
+    print(
+        f"{written.name} écrit ({_kilobytes(report.size_bytes)}, mode {mode}, entrée "
+        f"{report.input_dtype}, sortie {report.output_dtype}) ; métadonnées dans "
+        f"{written.with_suffix('.json').name}."
+    )
+    return 0
+
+
+def _quantize(args, mode: str, io_type: str, output: Path) -> tuple[Path, ConversionReport]:
+    import sys
+    import warnings
+
+    from helpers.calibration import model_input_shape, representative_dataset
+    from helpers.export import build_metadata, write_model
+    from helpers.images import NORMALIZATIONS
+    from helpers.paths import relative_to_root
+
     model_dir = Path(args.model_dir)
     height, width, channels = model_input_shape(model_dir, input_size=args.input_size)
-    # A free-size model is converted at the size given, so the file has a fixed input.
-    input_size = args.input_size
     dataset = None
     if mode in INTEGER_MODES:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
+            # The size is already known: no need to load the model again.
             dataset = representative_dataset(
                 args.images,
-                model_dir,
-                input_size=input_size,
+                input_size=(height, width),
+                channels=channels,
                 normalization=args.normalization,
                 min_images=args.min_images,
                 num_samples=args.num_samples,
@@ -660,16 +683,15 @@ def quantize_command(args) -> int:
             f"Remarque : le mode {mode} n'utilise pas d'images d'étalonnage ; --images est ignoré.",
             file=sys.stderr,
         )
-
-    with _NativeStderrToLog():
-        model_bytes, report = convert(
-            model_dir,
-            mode,
-            dataset,
-            io_type=io_type,
-            value_range=value_range,
-            input_size=input_size,
-        )
+    # A free-size model is converted at the size given, so the file gets a fixed input.
+    model_bytes, report = convert(
+        model_dir,
+        mode,
+        dataset,
+        io_type=io_type,
+        value_range=NORMALIZATIONS[args.normalization],
+        input_size=args.input_size,
+    )
     for message in report.warnings:
         print(f"Attention : {message}", file=sys.stderr)
     labels, labels_note = _checked_labels(model_dir, model_bytes)
@@ -693,10 +715,4 @@ def quantize_command(args) -> int:
         labels=labels,
         extra=extra,
     )
-    written = write_model(output, model_bytes, metadata, force=args.force)
-    print(
-        f"{written.name} écrit ({_kilobytes(report.size_bytes)}, mode {mode}, entrée "
-        f"{report.input_dtype}, sortie {report.output_dtype}) ; métadonnées dans "
-        f"{written.with_suffix('.json').name}."
-    )
-    return 0
+    return write_model(output, model_bytes, metadata, force=args.force), report
