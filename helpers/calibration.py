@@ -223,7 +223,7 @@ class RepresentativeDataset:
     def __call__(self) -> Iterator[list[np.ndarray]]:
         paths: Iterable[Path] = self.paths
         if self.progress:
-            from tqdm.auto import tqdm
+            from tqdm import tqdm  # plain text bar on stderr, also in a notebook
 
             paths = tqdm(
                 paths, total=len(self.paths), desc="Étalonnage", unit="image", file=sys.stderr
@@ -400,6 +400,28 @@ def representative_dataset(
     return dataset
 
 
+def peak_memory_while_consuming(dataset: Callable[[], Iterable]) -> tuple[int, int]:
+    """Parcourt un jeu comme le convertisseur ; renvoie (nombre d'éléments, pic de mémoire en octets).
+
+    Le pic est celui des allocations Python et numpy suivies par ``tracemalloc`` pendant le
+    parcours (les tampons internes de Pillow n'y figurent pas). Introduit dans le notebook 01.
+    """
+    import tracemalloc
+
+    was_tracing = tracemalloc.is_tracing()
+    if not was_tracing:
+        tracemalloc.start()
+    tracemalloc.reset_peak()
+    before, _ = tracemalloc.get_traced_memory()
+    try:
+        count = sum(1 for _ in dataset())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        if not was_tracing:
+            tracemalloc.stop()
+    return count, peak - before
+
+
 # --------------------------------------------------------------------------------------------
 # Random calibration data (smoke tests only)
 # --------------------------------------------------------------------------------------------
@@ -558,7 +580,9 @@ def plot_channel_histograms(
         axis.stairs(share * 100, statistics.bin_edges, color=color, label=name, linewidth=1.5)
         for value in (statistics.minimum[channel], statistics.maximum[channel]):
             axis.axvline(value, color=color, linestyle=":", linewidth=1)
-    axis.set_xlim(*statistics.value_range)
+    low, high = statistics.value_range
+    # A small margin keeps the dotted min/max lines visible when they sit on the range's ends.
+    axis.set_xlim(low - 0.03 * (high - low), high + 0.03 * (high - low))
     axis.set_xlabel("valeur après normalisation")
     axis.set_ylabel("% des pixels")
     axis.set_title(f"{title} ({statistics.count} images)")
@@ -579,7 +603,7 @@ def plot_input_ranges(
     import matplotlib.pyplot as plt
 
     figure, axis = plt.subplots(figsize=(7, 0.6 + 0.55 * len(ranges)))
-    axis.axvspan(*expected, color="0.9", label=f"plage attendue [{expected[0]:g}, {expected[1]:g}]")
+    axis.axvspan(*expected, color="0.9")
     for row, (low, high) in enumerate(ranges.values()):
         inside = expected[0] - 1e-6 <= low and high <= expected[1] + 1e-6
         covers = low <= expected[0] + 0.05 and high >= expected[1] - 0.05
@@ -596,8 +620,10 @@ def plot_input_ranges(
     axis.invert_yaxis()
     span = expected[1] - expected[0]
     axis.set_xlim(expected[0] - 0.1 * span, expected[1] + 0.45 * span)
+    axis.set_xlabel(
+        f"valeur d'entrée (en gris : la plage attendue [{expected[0]:g}, {expected[1]:g}])"
+    )
     axis.set_title(title)
-    axis.legend(fontsize=8, loc="lower right")
     figure.tight_layout()
     return figure
 
@@ -702,7 +728,9 @@ def plot_accuracy_comparison(
         for v in values
     ]
     bars = axis.bar(list(accuracies), values, color=colors)
-    axis.bar_label(bars, labels=[f"{v:.2f} %" for v in values], fontsize=8)
+    axis.bar_label(
+        bars, labels=[f"{v:.2f} %" for v in values], label_type="center", color="white", fontsize=9
+    )
     if reference is not None:
         axis.axhline(
             100 * reference, color="0.3", linestyle="--", linewidth=1, label="modèle flottant"

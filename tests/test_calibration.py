@@ -535,3 +535,19 @@ def test_a_clean_folder_gives_no_warning(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         small_dataset(folder)
+
+
+def test_peak_memory_grows_with_an_eager_list_but_not_with_the_stream(tmp_path):
+    folder = write_images(tmp_path / "images", 30, size=(32, 32))
+    dataset = small_dataset(folder, input_size=(32, 32))
+
+    def eager():
+        batches = list(dataset())
+        yield from batches
+
+    eager_count, eager_peak = calibration.peak_memory_while_consuming(eager)
+    stream_count, stream_peak = calibration.peak_memory_while_consuming(dataset)
+    one_image = 32 * 32 * 3 * 4
+    assert eager_count == stream_count == 30
+    assert eager_peak >= 30 * one_image
+    assert stream_peak < 10 * one_image
