@@ -396,6 +396,72 @@ def confusion_matrix(targets, predictions, num_labels: int) -> np.ndarray:
     return counts.reshape(num_labels, num_labels)
 
 
+def compare_modes(models: dict, images: np.ndarray, targets, reference_predictions) -> dict:
+    """Pour chaque mode : taille, précision et accord top-1 avec le modèle de référence.
+
+    ``models`` : {mode: octets du .tflite} ; ``images`` : images normalisées (float32) ;
+    ``reference_predictions`` : les classes prédites par le modèle flottant d'origine.
+    Introduit dans le notebook 03.
+    """
+    targets = np.asarray(targets)
+    results = {}
+    for mode, content in models.items():
+        probabilities = run_model(load_interpreter(content), images)
+        predictions = np.argmax(probabilities, axis=1)
+        results[mode] = {
+            "size_bytes": len(read_model_bytes(content)),
+            "accuracy": float(np.mean(predictions == targets)),
+            "agreement": top1_agreement(predictions, reference_predictions),
+            "predictions": predictions,
+            "probabilities": probabilities,
+        }
+    return results
+
+
+def format_comparison(results: dict, reference: str = "float32") -> str:
+    """Le tableau de ``compare_modes`` en texte (taille, rapport à la référence, précision, accord).
+
+    Introduit dans le notebook 03.
+    """
+    base = results.get(reference, next(iter(results.values())))["size_bytes"]
+    lines = [f"{'mode':<10} {'taille':>10} {'× ' + reference:>11} {'précision':>10} {'accord':>8}"]
+    for mode, row in results.items():
+        lines.append(
+            f"{mode:<10} {row['size_bytes'] / 1024:>6.1f} Kio {row['size_bytes'] / base:>11.2f} "
+            f"{100 * row['accuracy']:>8.2f} % {100 * row['agreement']:>6.1f} %"
+        )
+    return "\n".join(lines)
+
+
+def course_models(
+    model_dir, calibration_dir, models_dir, modes=None, normalization: str = "symmetric"
+) -> dict[str, bytes]:
+    """Les ``.tflite`` du notebook 02 (``models_dir/modele_<mode>.tflite``), dans l'ordre des modes.
+
+    Un fichier absent ou abîmé est reconverti en mémoire depuis le SavedModel (avec le jeu de
+    données représentatif de ``calibration_dir`` pour les modes entiers) : le notebook 03 peut
+    s'exécuter seul. Introduit dans le notebook 03.
+    """
+    from helpers.quantization import INTEGER_MODES, MODES, convert
+
+    models, dataset = {}, None
+    for mode in modes or MODES:
+        path = Path(models_dir) / f"modele_{mode}.tflite"
+        try:
+            models[mode] = read_model_bytes(path)
+            continue
+        except KitError:
+            pass
+        if mode in INTEGER_MODES and dataset is None:
+            from helpers.calibration import representative_dataset
+
+            dataset = representative_dataset(
+                calibration_dir, model_dir, normalization=normalization
+            )
+        models[mode], _ = convert(model_dir, mode, dataset if mode in INTEGER_MODES else None)
+    return models
+
+
 def _latency_input(detail: dict) -> np.ndarray:
     """A fixed input of the right type: the kernels' speed does not depend on the values."""
     dtype = np.dtype(detail["dtype"])
@@ -467,19 +533,31 @@ def plot_confusion_matrix(matrix: np.ndarray, labels: list[str], title: str = ""
     plt.show()
 
 
-def plot_mode_comparison(results: dict, key: str, ylabel: str, title: str, fmt="{:.1f}") -> None:
-    """Barres par mode pour une grandeur (``results[mode][key]``). Introduit dans le notebook 03."""
+def plot_mode_summary(results: dict) -> None:
+    """Trois panneaux par mode : taille du fichier, précision, accord avec le modèle flottant.
+
+    ``results`` vient de ``compare_modes``. Introduit dans le notebook 03.
+    """
     import matplotlib.pyplot as plt
 
     modes = list(results)
-    values = [results[mode][key] for mode in modes]
-    figure, axis = plt.subplots(figsize=(5.5, 2.8))
+    panels = (
+        ("size_bytes", "taille (Kio)", 1 / 1024, "{:.0f}"),
+        ("accuracy", "précision (%)", 100, "{:.2f}"),
+        ("agreement", "accord top-1 (%)", 100, "{:.1f}"),
+    )
+    figure, axes = plt.subplots(1, 3, figsize=(10, 2.8))
     colors = ["tab:gray" if mode == "float32" else "tab:blue" for mode in modes]
-    bars = axis.bar(modes, values, color=colors)
-    axis.bar_label(bars, labels=[fmt.format(v) for v in values], fontsize=8)
-    axis.set_ylabel(ylabel)
-    axis.set_title(title, fontsize=10)
-    axis.margins(y=0.18)
+    for axis, (key, label, factor, fmt) in zip(axes, panels, strict=True):
+        values = [results[mode][key] * factor for mode in modes]
+        bars = axis.bar(modes, values, color=colors)
+        axis.bar_label(bars, labels=[fmt.format(v) for v in values], fontsize=7)
+        axis.set_title(label, fontsize=10)
+        axis.tick_params(axis="x", labelrotation=45, labelsize=8)
+        axis.margins(y=0.18)
+        if key != "size_bytes":
+            low = min(values)
+            axis.set_ylim(max(0.0, low - 5), 101)
     figure.tight_layout()
     plt.show()
 

@@ -15,8 +15,11 @@ import pytest
 from helpers.errors import KitError
 from helpers.images import normalize
 from helpers.inspection import (
+    compare_modes,
     confusion_matrix,
+    course_models,
     evaluate_model,
+    format_comparison,
     format_report,
     inspect_model,
     measure_latency,
@@ -460,3 +463,30 @@ def test_latency_is_a_median_over_the_requested_runs(raw_tflite_models):
 def test_latency_refuses_zero_runs(raw_tflite_models):
     with pytest.raises(KitError, match="runs"):
         measure_latency(raw_tflite_models["int8"], runs=0)
+
+
+def test_compare_modes_measures_accuracy_agreement_and_size(raw_tflite_models):
+    from helpers.images import load_labeled_images
+
+    images, targets = load_labeled_images(
+        TEST_DIR, ["anneau", "cercle", "croix", "losange", "triangle"], (64, 64)
+    )
+    models = {mode: raw_tflite_models[mode] for mode in ("float32", "int8-full")}
+    reference = np.argmax(run_model(load_interpreter(models["float32"]), images[::16]), axis=1)
+    results = compare_modes(models, images[::16], targets[::16], reference)
+    assert results["float32"]["agreement"] == 1.0
+    assert results["int8-full"]["size_bytes"] == len(raw_tflite_models["int8-full"])
+    assert 0.9 <= results["int8-full"]["accuracy"] <= 1.0
+    assert "int8-full" in format_comparison(results)
+
+
+def test_course_models_reads_the_files_and_converts_what_is_missing(raw_tflite_models, tmp_path):
+    from helpers.paths import CALIBRATION_DIR
+
+    for mode in ("dynamic", "float16", "int8", "int8-full"):
+        (tmp_path / f"modele_{mode}.tflite").write_bytes(raw_tflite_models[mode])
+    (tmp_path / "modele_float32.tflite").write_text("abîmé", encoding="utf-8")
+    models = course_models(DEMO_MODEL_DIR, CALIBRATION_DIR, tmp_path)
+    assert list(models) == ["float32", "dynamic", "float16", "int8", "int8-full"]
+    assert models["int8-full"] == raw_tflite_models["int8-full"]
+    assert models["float32"] == raw_tflite_models["float32"]  # conversion is deterministic
