@@ -73,7 +73,8 @@ def train_demo_model(data_dir: Path = DATA_DIR, verbose: int = 1) -> dict:
     """Régénère les images de ``data_dir``, entraîne le modèle et l'exporte en SavedModel.
 
     Écrit ``modele_demo/`` et ``modele_demo.json`` (comment il a été entraîné, sa précision).
-    Déterministe : mêmes graines, mêmes poids. Introduit dans le notebook 00.
+    Reproductible : les images sont identiques au pixel près et la précision est la même ; les
+    poids peuvent différer dans les derniers bits selon la machine. Introduit dans le notebook 00.
     """
     import keras
     import tensorflow as tf
