@@ -31,8 +31,6 @@ from helpers.runtime import (
 )
 
 EDGETPU_IO_DTYPES = ("int8", "uint8")
-# Ops whose float operand sits at the model's boundary when the input/output stays float.
-BOUNDARY_OPS = ("QUANTIZE", "DEQUANTIZE")
 
 
 def _is_float(dtype) -> bool:
