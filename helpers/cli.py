@@ -267,6 +267,11 @@ def main(argv: list[str] | None = None) -> int:
     except KitError as error:
         print(f"Erreur : {error}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # Output piped into `head` or similar, which closed early: not an error of the user.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("Erreur : interrompu par l'utilisateur ; rien n'a été écrit.", file=sys.stderr)
         return 130
