@@ -65,17 +65,26 @@ _COMPUTED_KEYS = (
 
 
 def sha256_hex(content: bytes) -> str:
-    """Empreinte SHA-256 (hexadécimale) d'un contenu : deux fichiers identiques ont la même."""
+    """Empreinte SHA-256 (hexadécimale) d'un contenu : deux fichiers identiques ont la même.
+
+    Introduit dans le notebook 04.
+    """
     return hashlib.sha256(content).hexdigest()
 
 
 def metadata_path(model_path) -> Path:
-    """Le fichier de métadonnées d'un modèle : ``FILE.json`` à côté de ``FILE.tflite``."""
+    """Le fichier de métadonnées d'un modèle : ``FILE.json`` à côté de ``FILE.tflite``.
+
+    Introduit dans le notebook 04.
+    """
     return Path(model_path).with_suffix(".json")
 
 
 def tensor_description(detail: dict) -> dict:
-    """Nom, type, forme, échelle et point zéro d'une entrée ou d'une sortie (comme ``inspect``)."""
+    """Nom, type, forme, échelle et point zéro d'une entrée ou d'une sortie (comme ``inspect``).
+
+    Introduit dans le notebook 04.
+    """
     scale, zero_point = quantization_params(detail)
     return {
         "name": str(detail["name"]),
@@ -192,7 +201,10 @@ def build_metadata(
 
 
 def read_metadata(model_path) -> dict | None:
-    """Les métadonnées ``FILE.json`` d'un modèle, ou None s'il n'y en a pas."""
+    """Les métadonnées ``FILE.json`` d'un modèle, ou None s'il n'y en a pas.
+
+    Introduit dans le notebook 04.
+    """
     path = metadata_path(model_path)
     if not path.is_file():
         return None
@@ -223,6 +235,7 @@ def missing_folders(folder) -> list[Path]:
     """Les dossiers à créer pour que ``folder`` existe, du plus haut au plus profond.
 
     Vérifie que le plus proche dossier existant en est bien un et qu'on peut y écrire.
+    Introduit dans le notebook 04.
     """
     folder = Path(folder)
     missing = []
@@ -496,7 +509,10 @@ def show_verification(report: dict) -> None:
 
 
 def bundle_file_names(model_name: str) -> list[str]:
-    """Les fichiers d'un dossier pour la Pi fait par ``make_bundle``."""
+    """Les fichiers d'un dossier pour la Pi fait par ``make_bundle``.
+
+    Introduit dans le notebook 04.
+    """
     stem = Path(model_name).stem
     return [f"{stem}.tflite", f"{stem}.json", BUNDLE_LABELS, BUNDLE_SCRIPT, BUNDLE_README]
 
@@ -686,7 +702,10 @@ def remove_bundle(output_dir) -> bool:
 
 
 def bundle_command(args) -> int:
-    """``python -m helpers bundle FILE.tflite --output DIR [--labels FILE]``."""
+    """La commande ``python -m helpers bundle FILE.tflite --output DIR [--labels FILE]``.
+
+    Introduit dans le notebook 04.
+    """
     model_path = Path(args.tflite_file)
     assumed = model_path.is_file() and read_metadata(model_path) is None
     output_dir = make_bundle(model_path, args.output, args.labels)

@@ -319,3 +319,92 @@ def test_script_refuses_labels_that_do_not_match_the_model(tmp_path, written_mod
     result = _run_script(bundle, str(TEST_DIR))
     assert result.returncode == 2
     assert "5 sorties mais labels.txt contient 2 étiquettes" in result.stderr
+
+
+def test_bundle_command_without_metadata_warns_about_the_assumed_normalization(
+    tmp_path, raw_tflite_models, capsys
+):
+    model = tmp_path / "seul.tflite"
+    model.write_bytes(raw_tflite_models["int8"])
+    assert (
+        main(["bundle", str(model), "--output", str(tmp_path / "pi"), "--labels", str(LABELS_FILE)])
+        == 0
+    )
+    captured = capsys.readouterr()
+    assert captured.err.startswith("Attention : seul.json est absent ; normalisation supposée")
+    assert "Dossier prêt : pi/" in captured.out
+
+
+class _FakeCamera:
+    """Stands in for picamera2.Picamera2: 640×480 frames, left half red, right half blue."""
+
+    instances: list = []
+
+    def __init__(self):
+        self.configuration, self.started, self.closed, self.captures = None, False, False, 0
+        _FakeCamera.instances.append(self)
+
+    def create_preview_configuration(self, main):
+        return {"main": main}
+
+    def configure(self, configuration):
+        self.configuration = configuration
+
+    def start(self):
+        self.started = True
+
+    def capture_array(self, stream="main"):
+        self.captures += 1
+        frame = np.zeros((480, 640, 3), dtype=np.uint8)
+        frame[:, :320, 0] = 255
+        frame[:, 320:, 2] = 255
+        return frame
+
+    def stop(self):
+        self.started = False
+
+    def close(self):
+        self.closed = True
+
+
+def test_script_classifies_camera_frames_when_picamera2_is_present(
+    tmp_path, written_model, monkeypatch, capsys
+):
+    import types
+
+    from helpers import pi_classifier
+
+    _FakeCamera.instances.clear()
+    monkeypatch.setitem(sys.modules, "picamera2", types.SimpleNamespace(Picamera2=_FakeCamera))
+    monkeypatch.setattr(pi_classifier.time, "sleep", lambda seconds: None)
+    # No folder given: the camera is used because picamera2 imports.
+    status = pi_classifier.main(
+        [
+            "--modele",
+            str(written_model),
+            "--etiquettes",
+            str(LABELS_FILE),
+            "--nombre",
+            "3",
+            "--json",
+        ]
+    )
+    assert status == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [record["image"] for record in records] == ["camera_0000", "camera_0001", "camera_0002"]
+    assert all(record["label"] in LABELS for record in records)
+    (camera,) = _FakeCamera.instances
+    assert camera.configuration["main"] == {"size": (640, 480), "format": "BGR888"}
+    assert camera.captures == 3 and camera.closed and not camera.started
+
+
+def test_script_center_crop_keeps_the_middle_square():
+    from PIL import Image
+
+    from helpers.pi_classifier import center_crop
+
+    image = Image.new("RGB", (640, 480))
+    image.paste((255, 0, 0), (80, 0, 560, 480))  # the central 480×480 square is red
+    cropped = center_crop(image)
+    assert cropped.size == (480, 480)
+    assert np.asarray(cropped)[..., 0].min() == 255
