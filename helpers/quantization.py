@@ -491,6 +491,100 @@ def convert(
     return model_bytes, report
 
 
+def mode_comparison(
+    reports: dict, parameter_count: int, accuracies: dict | None = None
+) -> dict[str, dict]:
+    """Une ligne par mode : taille, rapport à float32, octets par poids, types, durée, précision.
+
+    ``reports`` : {mode: ConversionReport} ; ``parameter_count`` : nombre de valeurs du modèle
+    flottant (la limite d'un octet par poids) ; ``accuracies`` : {mode: précision} si mesurée.
+    Introduit dans le notebook 02.
+    """
+    if not reports:
+        raise KitError("Aucun rapport de conversion à comparer : convertissez d'abord le modèle.")
+    if parameter_count <= 0:
+        raise KitError(f"Nombre de poids invalide : {parameter_count}.")
+    reference = reports.get("float32", next(iter(reports.values())))
+    rows = {}
+    for mode, report in reports.items():
+        rows[mode] = {
+            "size_bytes": report.size_bytes,
+            "ratio_to_float32": report.size_bytes / reference.size_bytes,
+            "bytes_per_weight": report.size_bytes / parameter_count,
+            "input_dtype": report.input_dtype,
+            "output_dtype": report.output_dtype,
+            "seconds": report.seconds,
+            "accuracy": None if accuracies is None else accuracies.get(mode),
+        }
+    return rows
+
+
+def format_mode_table(rows: dict[str, dict]) -> str:
+    """Le tableau de ``mode_comparison`` en texte (sans les durées, qui varient d'une fois à l'autre).
+
+    Introduit dans le notebook 02.
+    """
+    header = (
+        f"{'mode':<10}{'taille':>11}{'× float32':>11}{'octets/poids':>14}"
+        f"{'entrée':>9}{'sortie':>9}{'précision':>11}"
+    )
+    lines = [header, "-" * len(header)]
+    for mode, row in rows.items():
+        accuracy = "" if row["accuracy"] is None else f"{100 * row['accuracy']:.2f} %"
+        lines.append(
+            f"{mode:<10}{row['size_bytes'] / 1000:>8.1f} ko{row['ratio_to_float32']:>11.2f}"
+            f"{row['bytes_per_weight']:>14.2f}{row['input_dtype']:>9}{row['output_dtype']:>9}"
+            f"{accuracy:>11}"
+        )
+    return "\n".join(lines)
+
+
+def plot_mode_sizes(rows: dict[str, dict], parameter_count: int, title: str | None = None):
+    """Taille du fichier par mode, rapport à float32, et la limite d'un octet par poids.
+
+    Introduit dans le notebook 02.
+    """
+    import matplotlib.pyplot as plt
+
+    modes = list(rows)
+    sizes = [rows[mode]["size_bytes"] / 1000 for mode in modes]
+    colors = [
+        "tab:blue" if mode in INTEGER_MODES else "tab:orange" if mode != "float32" else "0.55"
+        for mode in modes
+    ]
+    figure, axis = plt.subplots(figsize=(6.4, 3.4))
+    bars = axis.bar(modes, sizes, color=colors)
+    axis.bar_label(
+        bars,
+        labels=[
+            f"{size:.0f} ko\n× {rows[m]['ratio_to_float32']:.2f}"
+            for m, size in zip(modes, sizes, strict=True)
+        ],
+        fontsize=8,
+    )
+    for bytes_per_weight, style in ((4, ":"), (1, "--")):
+        axis.axhline(
+            bytes_per_weight * parameter_count / 1000,
+            color="0.3",
+            linestyle=style,
+            linewidth=1,
+            label=f"{bytes_per_weight} octet{'s' if bytes_per_weight > 1 else ''} par poids",
+        )
+    from matplotlib.patches import Patch
+
+    handles, _ = axis.get_legend_handles_labels()
+    handles += [
+        Patch(color="tab:orange", label="calcul flottant"),
+        Patch(color="tab:blue", label="calcul entier"),
+    ]
+    axis.legend(handles=handles, fontsize=8, loc="upper right")
+    axis.set_ylabel("taille du fichier (ko)")
+    axis.set_ylim(0, max(max(sizes), 4 * parameter_count / 1000) * 1.25)
+    axis.set_title(title or "Taille du .tflite selon le mode (× = rapport à float32)", fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
 # --------------------------------------------------------------------------------------------
 # The command line: python -m helpers quantize
 # --------------------------------------------------------------------------------------------

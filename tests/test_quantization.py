@@ -15,7 +15,10 @@ from helpers.quantization import (
     convert,
     explain_conversion_error,
     float_ops,
+    format_mode_table,
     make_converter,
+    mode_comparison,
+    plot_mode_sizes,
 )
 
 DEMO_SHAPE = (None, 64, 64, 3)
@@ -339,3 +342,31 @@ def test_free_size_model_is_converted_at_the_given_size(tmp_path):
     assert list(detail["shape_signature"]) == [1, 24, 40, 3]
     again, _ = convert(path, "int8", tiny_dataset((1, 24, 40, 3)), input_size=(24, 40))
     assert again == model_bytes
+
+
+# --- the comparison shown in notebook 02 ------------------------------------------------------
+
+
+def test_mode_comparison_relates_sizes_to_float32_and_to_one_byte_per_weight(kit_models):
+    reports = {mode: report for mode, (_, report) in kit_models.items()}
+    rows = mode_comparison(reports, 109_813, {mode: 0.99 for mode in reports})
+    assert rows["float32"]["ratio_to_float32"] == 1.0
+    assert rows["int8"]["bytes_per_weight"] == pytest.approx(reports["int8"].size_bytes / 109_813)
+    assert 0.3 < rows["dynamic"]["ratio_to_float32"] < 0.4
+    table = format_mode_table(rows)
+    assert len(table.splitlines()) == 2 + len(MODES)
+    assert "int8-full" in table and "99.00 %" in table and "ko" in table
+
+
+def test_size_chart_has_one_bar_per_mode(kit_models):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    reports = {mode: report for mode, (_, report) in kit_models.items()}
+    figure = plot_mode_sizes(mode_comparison(reports, 109_813), 109_813)
+    axis = figure.axes[0]
+    assert [tick.get_text() for tick in axis.get_xticklabels()] == list(MODES)
+    assert len(axis.patches) == len(MODES)
+    plt.close(figure)
