@@ -1,6 +1,7 @@
 """Les modes de quantification côte à côte : d'un SavedModel à un fichier ``.tflite``.
 
-Cinq modes, tous produits par ``tf.lite.TFLiteConverter.from_saved_model`` :
+Cinq modes, tous produits par ``tf.lite.TFLiteConverter.from_saved_model`` (un modèle de taille
+d'image libre est d'abord fixé à la taille demandée) :
 
 - ``float32`` : la référence, aucune optimisation ;
 - ``dynamic`` : poids en int8, activations calculées en flottant (plage dynamique) ;
@@ -27,40 +28,6 @@ from helpers.errors import KitError
 MODES = ("float32", "dynamic", "float16", "int8", "int8-full")
 INTEGER_MODES = ("int8", "int8-full")
 IO_TYPES = ("int8", "uint8")
-
-# mode -> (stored weights, computation, input/output, hardware that wants it)
-MODE_DESCRIPTIONS = {
-    "float32": (
-        "float32",
-        "float32",
-        "float32",
-        "la référence ; tout processeur",
-    ),
-    "dynamic": (
-        "int8",
-        "float32 (activations quantifiées à la volée par certains noyaux)",
-        "float32",
-        "processeur (Pi, XNNPACK) ; aucune image d'étalonnage",
-    ),
-    "float16": (
-        "float16",
-        "float32 sur processeur, float16 sur GPU",
-        "float32",
-        "délégué GPU ; sur le processeur du Pi, seulement un fichier plus petit",
-    ),
-    "int8": (
-        "int8",
-        "int8 (repli flottant possible)",
-        "float32",
-        "processeur du Pi (XNNPACK) : la capsule",
-    ),
-    "int8-full": (
-        "int8",
-        "int8 uniquement",
-        "int8 ou uint8",
-        "Edge TPU (Coral), NPU entiers, microcontrôleurs",
-    ),
-}
 
 # How many samples check_representative_dataset pulls: enough to see a range, cheap at 640×640.
 _CHECKED_SAMPLES = 3

@@ -329,3 +329,16 @@ def test_uint8_io_type(tmp_path, capsys):
     assert main(["quantize", *map(str, argv), "--output", str(output)]) == 0
     assert np.dtype(input_detail(output)["dtype"]).name == "uint8"
     assert read_json(output)["io_type"] == "uint8"
+
+
+def test_unreadable_files_are_named_and_skipped_when_enough_remain(tmp_path, capsys):
+    folder = write_images(tmp_path / "photos", 12)
+    (folder / "abimee.png").write_bytes(b"\x89PNG tronque")
+    model = export_tiny_model(tmp_path / "couleur", (16, 16, 3))
+    output = tmp_path / "couleur_int8.tflite"
+    argv = [model, "--images", folder, "--mode", "int8", "--min-images", "10", "--output", output]
+    assert main(["quantize", *map(str, argv)]) == 0
+    error = capsys.readouterr().err
+    assert "Attention :" in error and "abimee.png" in error
+    calibration = read_json(output)["calibration"]
+    assert calibration["images"] == 12 and calibration["skipped"] == ["abimee.png"]
