@@ -80,12 +80,13 @@ def _require_dataset(mode: str, representative_dataset) -> None:
         )
 
 
-def _fixed_size_converter(model_dir: Path, input_size: tuple[int, int]):
-    """A converter whose input is fixed at (1, H, W, C), for a SavedModel of free image size.
+def _batch_one_converter(model_dir: Path, input_size: tuple[int, int] | None):
+    """A converter whose input is fixed at (1, H, W, C): static shapes, one image at a time.
 
-    ``from_saved_model`` would keep the free size (a (1, 1, 1, C) input that must be resized
-    before each use, which the Edge TPU refuses); tracing the signature with a fixed shape
-    gives a plain static model.
+    ``from_saved_model`` keeps the SavedModel's free batch axis (-1), and the free height and
+    width of a model of free size (a (1, 1, 1, C) input that must be resized before each use).
+    The Edge TPU compiler refuses both; tracing the signature with a fixed shape gives a plain
+    static model. ``input_size`` is required only for a model of free size.
     """
     import tensorflow as tf
 
@@ -93,21 +94,19 @@ def _fixed_size_converter(model_dir: Path, input_size: tuple[int, int]):
 
     model = load_saved_model(model_dir)
     spec = model.input
-    if spec.size is not None:
-        if tuple(spec.size) != tuple(input_size):
-            raise KitError(
-                f"Le modèle {model_dir.name} a une taille d'entrée fixe "
-                f"{spec.size[0]}x{spec.size[1]} : la taille {input_size[0]}x{input_size[1]} "
-                "demandée ne peut pas s'appliquer. Retirez-la (--input-size n'est utile que "
-                "pour un modèle de taille libre)."
-            )
-        return tf.lite.TFLiteConverter.from_saved_model(str(model_dir))
     if spec.channels is None or len(spec.shape) != 4:
         raise KitError(
             f"L'entrée « {spec.name} » du modèle a la forme {spec.shape} : il faut une image "
             "(lot, hauteur, largeur, canaux) avec un nombre de canaux fixé (1 ou 3)."
         )
-    height, width = input_size
+    if spec.size is not None and input_size is not None and tuple(spec.size) != tuple(input_size):
+        raise KitError(
+            f"Le modèle {model_dir.name} a une taille d'entrée fixe "
+            f"{spec.size[0]}x{spec.size[1]} : la taille {input_size[0]}x{input_size[1]} "
+            "demandée ne peut pas s'appliquer. Retirez-la (--input-size n'est utile que "
+            "pour un modèle de taille libre)."
+        )
+    height, width = spec.size or input_size
     signature = model.signature
 
     @tf.function(
@@ -130,6 +129,7 @@ def make_converter(model_dir, mode, representative_dataset=None, io_type="int8",
     float32 : rien ; dynamic : ``Optimize.DEFAULT`` ; float16 : et ``supported_types``
     ``[tf.float16]`` ; int8 : et le jeu de données représentatif ; int8-full : et
     ``supported_ops`` ``[TFLITE_BUILTINS_INT8]``, entrée/sortie ``tf.int8`` ou ``tf.uint8``.
+    int8-full est tracé pour un lot de 1 (formes fixes, ce que veut l'Edge TPU) ;
     ``input_size`` (hauteur, largeur) fixe la taille d'un modèle de taille libre.
     Introduit dans le notebook 02.
     """
@@ -140,10 +140,10 @@ def make_converter(model_dir, mode, representative_dataset=None, io_type="int8",
     check_mode(mode, io_type)
     _require_dataset(mode, representative_dataset)
     model_dir = check_saved_model_dir(model_dir)
-    if input_size is None:
-        converter = tf.lite.TFLiteConverter.from_saved_model(str(model_dir))
+    if mode == "int8-full" or input_size is not None:
+        converter = _batch_one_converter(model_dir, input_size)
     else:
-        converter = _fixed_size_converter(model_dir, tuple(input_size))
+        converter = tf.lite.TFLiteConverter.from_saved_model(str(model_dir))
     if mode == "float32":
         return converter
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -422,7 +422,7 @@ def convert(
     warnings = []
     if mode in INTEGER_MODES:
         # A fixed-size conversion traces the model for one image at a time.
-        batch = None if input_size is None else 1
+        batch = 1 if (mode == "int8-full" or input_size is not None) else None
         warnings = check_representative_dataset(
             representative_dataset, (batch, height, width, channels), value_range
         )

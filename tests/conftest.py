@@ -27,11 +27,29 @@ def _calibration_images() -> list[np.ndarray]:
     return images
 
 
-def convert_demo_model(mode: str, io_type: str = "int8") -> bytes:
-    """Converts data/modele_demo in one of the course's modes with plain TensorFlow calls."""
+def convert_demo_model(mode: str, io_type: str = "int8", batch_one: bool | None = None) -> bytes:
+    """Converts data/modele_demo in one of the course's modes with plain TensorFlow calls.
+
+    int8-full is traced at batch 1 by default (static shapes, as the Edge TPU compiler wants);
+    ``batch_one=False`` keeps ``from_saved_model``'s free batch.
+    """
     import tensorflow as tf
 
-    converter = tf.lite.TFLiteConverter.from_saved_model(str(DEMO_MODEL_DIR))
+    if batch_one is None:
+        batch_one = mode == "int8-full"
+    if batch_one:
+        loaded = tf.saved_model.load(str(DEMO_MODEL_DIR))
+        serving = loaded.signatures["serving_default"]
+
+        @tf.function(input_signature=[tf.TensorSpec([1, 64, 64, 3], tf.float32, name="image")])
+        def serve(image):
+            return serving(image=image)
+
+        converter = tf.lite.TFLiteConverter.from_concrete_functions(
+            [serve.get_concrete_function()], loaded
+        )
+    else:
+        converter = tf.lite.TFLiteConverter.from_saved_model(str(DEMO_MODEL_DIR))
     if mode != "float32":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if mode == "float16":
@@ -55,3 +73,9 @@ def convert_demo_model(mode: str, io_type: str = "int8") -> bytes:
 def raw_tflite_models() -> dict[str, bytes]:
     """{mode: bytes of the .tflite} for the demo model, converted once per test session."""
     return {mode: convert_demo_model(mode) for mode in RAW_MODES}
+
+
+@pytest.fixture(scope="session")
+def free_batch_int8_full() -> bytes:
+    """int8-full straight from ``from_saved_model``: the batch axis stays free (-1)."""
+    return convert_demo_model("int8-full", batch_one=False)

@@ -204,8 +204,8 @@ def test_int8_full_is_integer_only_with_the_model_own_parameters(raw_tflite_mode
     assert report["outputs"][0]["scale"] == pytest.approx(1 / 256)  # softmax in [0, 1)
 
 
-def test_free_batch_blocks_the_edgetpu_verdict(raw_tflite_models):
-    report = inspect_model(raw_tflite_models["int8-full"])
+def test_free_batch_blocks_the_edgetpu_verdict(free_batch_int8_full):
+    report = inspect_model(free_batch_int8_full)
     assert report["inputs"][0]["shape_signature"][0] == -1
     assert report["edgetpu_ready"] is False
     assert any("lot" in reason and "-1" in reason for reason in report["reasons"])
@@ -254,11 +254,14 @@ def test_int8_weights_are_quantized_per_channel(raw_tflite_models):
     assert inspect_model(raw_tflite_models["int8-full"])["per_axis_tensors"] > 0
 
 
-def test_report_in_french_shows_both_verdicts(raw_tflite_models):
+def test_report_in_french_shows_both_verdicts(raw_tflite_models, free_batch_int8_full):
     text = format_report(inspect_model(raw_tflite_models["int8-full"]), title="int8-full")
     assert "Entier seulement : oui" in text
-    assert "Prêt pour l'Edge TPU : non" in text
+    assert "Prêt pour l'Edge TPU : oui" in text
     assert "point zéro -1" in text
+    text = format_report(inspect_model(free_batch_int8_full), title="lot libre")
+    assert "Entier seulement : oui" in text
+    assert "Prêt pour l'Edge TPU : non" in text
 
 
 def test_text_that_is_not_a_model_is_a_french_error(tmp_path):
