@@ -6,6 +6,12 @@ Un module par étape du cours :
 - ``environment`` : vérification de l'installation (notebook 00) ;
 - ``demo_data`` : générateur déterministe des images de démonstration (notebook 00) ;
 - ``demo_model`` : le petit réseau de type MobileNet, son entraînement et son chargement (notebook 00) ;
+- ``images``, ``models`` : lecture des images, normalisation, chargement d'un SavedModel (notebook 00) ;
+- ``calibration`` : le jeu de données représentatif (notebook 01) ;
+- ``quantization`` : les modes de quantification et la commande ``quantize`` (notebook 02) ;
+- ``runtime``, ``inspection`` : LiteRT, rapport, précision, latence ; ``inspect``, ``evaluate`` (notebook 03) ;
+- ``export``, ``pi_classifier`` : écriture sûre, dossier pour la Pi ; ``bundle`` (notebook 04) ;
+- ``course``, ``visualization`` : outils de l'enseignant et figures ;
 - ``cli`` : la ligne de commande ``python -m helpers``.
 """
 
