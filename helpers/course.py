@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 from helpers.errors import KitError
-from helpers.paths import OUTPUT_DIR, ROOT
+from helpers.paths import OUTPUT_DIR, ROOT, relative_to_root
 
 NOTEBOOKS_DIR = ROOT / "notebooks"
 TRANSLATION_PLUGIN = "@jupyterlab/translation-extension:plugin"
@@ -44,7 +45,8 @@ def execute_notebooks(
             resources={"metadata": {"path": str(path.parent)}},
         )
         try:
-            client.execute()
+            # The kernels' own stderr (TensorFlow's C++ start-up lines) would drown the progress.
+            client.execute(stderr=subprocess.DEVNULL)
         except CellExecutionError as error:
             raise KitError(
                 f"Le notebook {path.name} s'est arrêté sur une erreur. Ouvrez-le dans JupyterLab "
@@ -55,7 +57,10 @@ def execute_notebooks(
         durations.append((path.name, time.perf_counter() - started))
         print(f"  terminé en {durations[-1][1]:.1f} s", flush=True)
     total = sum(seconds for _, seconds in durations)
-    print(f"Cours exécuté en {total:.1f} s ; copies exécutées dans {output_dir.name}/.", flush=True)
+    print(
+        f"Cours exécuté en {total:.1f} s ; copies exécutées dans {relative_to_root(output_dir)}/.",
+        flush=True,
+    )
     return durations
 
 
