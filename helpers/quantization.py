@@ -576,7 +576,7 @@ def check_output_path(output, force: bool = False) -> Path:
     Extension ``.tflite``, fichiers existants (sauf ``force``), dossier accessible en écriture
     (un dossier manquant sera créé si son parent existant l'est). Introduit dans le notebook 02.
     """
-    import os
+    from helpers.export import missing_folders
 
     output = Path(output)
     if output.suffix.lower() != ".tflite":
@@ -596,19 +596,8 @@ def check_output_path(output, force: bool = False) -> Path:
                     f"{path.as_posix()} existe déjà : ajoutez --force pour le remplacer, ou "
                     "choisissez un autre nom."
                 )
-    existing = output.parent
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
-        raise KitError(
-            f"{existing.as_posix()} est un fichier, pas un dossier : impossible d'y écrire "
-            f"{output.name}. Choisissez un autre chemin de sortie."
-        )
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise KitError(
-            f"Le dossier {existing.as_posix()} n'est pas accessible en écriture : choisissez un "
-            "dossier à vous (par exemple sorties/) ou corrigez ses droits."
-        )
+    # Same folder checks as the writing itself: a file in the way, or no write permission.
+    missing_folders(output.parent)
     return output
 
 

@@ -285,7 +285,7 @@ def test_unwritable_output_folder(tmp_path, output, capsys, monkeypatch):
         lambda path, mode: False if str(path) == str(tmp_path) else real_access(path, mode),
     )
     argv = [DEMO, "--mode", "float32", "--output", output]
-    assert_refused(capsys, argv, output, "pas accessible en écriture")
+    assert_refused(capsys, argv, output, "protégé en écriture")
 
 
 @pytest.mark.skipif(
