@@ -15,7 +15,9 @@ disent de façon obscure. Introduit dans le notebook 02.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import logging
 import re
 import time
 from dataclasses import asdict, dataclass, field
@@ -121,6 +123,19 @@ def _batch_one_converter(model_dir: Path, input_size: tuple[int, int] | None):
     return tf.lite.TFLiteConverter.from_concrete_functions(
         [serve.get_concrete_function()], model._loaded
     )
+
+
+@contextlib.contextmanager
+def _quiet_tensorflow_logger():
+    """Hides TensorFlow's INFO lines during a conversion (a concrete-function conversion logs
+    « Assets written to: /tmp/... »: noise for a student, and a machine path)."""
+    logger = logging.getLogger("tensorflow")
+    previous = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
 
 
 def make_converter(model_dir, mode, representative_dataset=None, io_type="int8", input_size=None):
@@ -435,7 +450,8 @@ def convert(
     )
     start = time.perf_counter()
     try:
-        model_bytes = converter.convert()
+        with _quiet_tensorflow_logger():
+            model_bytes = converter.convert()
     except KitError:
         raise
     except Exception as error:  # the converter raises ConverterError, ValueError, RuntimeError
