@@ -13,6 +13,7 @@ Introduit dans le notebook 01.
 
 from __future__ import annotations
 
+import math
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -654,13 +655,29 @@ def affine_quantization_params(
         return 1.0, 0
     scale = (maximum - minimum) / (qmax - qmin)
     # As TFLite does: take the zero point computed from the bound with the smaller rounding
-    # error, then round half away from zero (C++ std::round, not numpy's round half to even).
+    # error, then round it as the converter's C++ code does.
     from_min, from_max = qmin - minimum / scale, qmax - maximum / scale
     from_min_error = abs(qmin) + abs(minimum / scale)
     from_max_error = abs(qmax) + abs(maximum / scale)
-    zero_point = from_min if from_min_error < from_max_error else from_max
-    zero_point = int(np.sign(zero_point) * np.floor(abs(zero_point) + 0.5))
+    zero_point = round_half_away_from_zero(
+        from_min if from_min_error < from_max_error else from_max
+    )
     return float(scale), int(np.clip(zero_point, qmin, qmax))
+
+
+def round_half_away_from_zero(value: float) -> int:
+    """Arrondi d'un nombre à l'entier le plus proche, les demis s'éloignant de zéro : -0,5 -> -1.
+
+    C'est l'arrondi du convertisseur TensorFlow Lite pour le point zéro (``std::round`` en C++).
+    ``np.round`` arrondit les demis au pair le plus proche (-0,5 -> 0) : il donnerait un autre
+    point zéro. Introduit dans le notebook 01.
+    """
+    value = float(value)
+    whole = math.trunc(value)
+    # value - whole is exact in floating point, unlike floor(abs(value) + 0.5).
+    if abs(value - whole) >= 0.5:
+        whole += 1 if value > 0 else -1
+    return int(whole)
 
 
 def affine_quantize(values, scale: float, zero_point: int, dtype: str = "int8") -> np.ndarray:

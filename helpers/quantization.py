@@ -377,7 +377,7 @@ def _not_integer_error(op_names, mode: str) -> KitError:
     names = ", ".join(op_names)
     return KitError(
         f"L'opération {names} n'a pas de version entière dans TensorFlow Lite : le mode {mode} "
-        "(tout entier, pour l'Edge TPU ou un accélérateur entier) est impossible pour ce "
+        "(entier seulement, pour l'Edge TPU ou un accélérateur entier) est impossible pour ce "
         "modèle. Le mode int8 garde un repli en flottant pour cette opération (entrée et sortie "
         "flottantes, sur le processeur) ; sinon remplacez-la dans le modèle."
     )
@@ -681,7 +681,7 @@ class _NativeStderrToLog:
 
 
 def _kilobytes(size: int) -> str:
-    return f"{size / 1000:.1f} Ko"
+    return f"{size / 1000:.1f} ko"
 
 
 def quantize_command(args) -> int:

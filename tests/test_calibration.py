@@ -551,3 +551,17 @@ def test_peak_memory_grows_with_an_eager_list_but_not_with_the_stream(tmp_path):
     assert eager_count == stream_count == 30
     assert eager_peak >= 30 * one_image
     assert stream_peak < 10 * one_image
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(-0.5, -1), (0.5, 1), (2.5, 3), (-2.5, -3), (0.49999999999999994, 0), (-1.2, -1), (3.0, 3)],
+)
+def test_zero_point_rounding_sends_halves_away_from_zero_unlike_numpy(value, expected):
+    assert calibration.round_half_away_from_zero(value) == expected
+
+
+def test_symmetric_range_zero_point_is_minus_one_where_numpy_round_would_give_zero():
+    # q_min - min / s = -128 + 127.5 = -0.5 exactly: np.round gives 0, TFLite gives -1.
+    assert np.round(-128 - (-1.0) / (2 / 255)) == 0
+    assert affine_quantization_params(-1.0, 1.0, "int8")[1] == -1
