@@ -138,7 +138,7 @@ def _add_course_commands(commands) -> None:
         required=True,
         choices=["float32", "dynamic", "float16", "int8", "int8-full"],
         help="float32 | dynamic | float16 | int8 (entrées/sorties flottantes, "
-        "comme la capsule) | int8-full (tout entier, Edge TPU)",
+        "comme la capsule) | int8-full (entier seulement, Edge TPU)",
     )
     quantize.add_argument("--output", required=True, metavar="FILE.tflite", help="fichier à écrire")
     quantize.add_argument(
