@@ -31,6 +31,7 @@ from helpers.runtime import (
 )
 
 EDGETPU_IO_DTYPES = ("int8", "uint8")
+BYTES_PER_KO = 1000  # the course counts in ko (1 ko = 1000 octets), like its other notebooks
 
 
 def _is_float(dtype) -> bool:
@@ -248,7 +249,7 @@ def format_report(report: dict, title: str | None = None) -> str:
     """
     yes_no = {True: "oui", False: "non"}
     lines = [title] if title else []
-    lines.append(f"Taille : {report['size_bytes'] / 1024:.1f} Kio")
+    lines.append(f"Taille : {format_size(report['size_bytes'])}")
     lines.append("Entrées :")
     lines += [_format_tensor(entry) for entry in report["inputs"]]
     lines.append("Sorties :")
@@ -263,6 +264,14 @@ def format_report(report: dict, title: str | None = None) -> str:
     lines.append(f"Prêt pour l'Edge TPU : {yes_no[report['edgetpu_ready']]}")
     lines += [f"  - {reason}" for reason in report["reasons"]]
     return "\n".join(lines)
+
+
+def format_size(size_bytes: int) -> str:
+    """Une taille en ko (1 ko = 1000 octets), comme dans tout le cours : « 160.5 ko ».
+
+    Introduit dans le notebook 03.
+    """
+    return f"{size_bytes / BYTES_PER_KO:.1f} ko"
 
 
 def show_report(report: dict, title: str | None = None) -> None:
@@ -425,7 +434,7 @@ def format_comparison(results: dict, reference: str = "float32") -> str:
     lines = [f"{'mode':<10} {'taille':>10} {'× ' + reference:>11} {'précision':>10} {'accord':>8}"]
     for mode, row in results.items():
         lines.append(
-            f"{mode:<10} {row['size_bytes'] / 1024:>6.1f} Kio {row['size_bytes'] / base:>11.2f} "
+            f"{mode:<10} {format_size(row['size_bytes']):>10} {row['size_bytes'] / base:>11.2f} "
             f"{100 * row['accuracy']:>8.2f} % {100 * row['agreement']:>6.1f} %"
         )
     return "\n".join(lines)
@@ -540,7 +549,7 @@ def plot_mode_summary(results: dict) -> None:
 
     modes = list(results)
     panels = (
-        ("size_bytes", "taille (Kio)", 1 / 1024, "{:.0f}"),
+        ("size_bytes", "taille (ko)", 1 / BYTES_PER_KO, "{:.0f}"),
         ("accuracy", "précision (%)", 100, "{:.2f}"),
         ("agreement", "accord top-1 (%)", 100, "{:.1f}"),
     )

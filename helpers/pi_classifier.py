@@ -340,7 +340,7 @@ def run(args) -> int:
         print(
             f"Modèle {model_path.name} : entrée {classifier.height}×{classifier.width} "
             f"{classifier.input_dtype.name}, normalisation {normalization}, "
-            f"{args.threads} thread(s)."
+            f"{args.threads} fil(s)."
         )
     classifier.warm_up()
     latencies = []

@@ -1,6 +1,7 @@
 """Exécuter un modèle ``.tflite`` avec LiteRT, le moteur qui tourne sur la Raspberry Pi.
 
-``ai_edge_litert.interpreter.Interpreter`` a la même API que ``tf.lite.Interpreter`` (déprécié).
+``ai_edge_litert.interpreter.Interpreter`` a la même API que ``tf.lite.Interpreter``
+(obsolète, voué à disparaître de TensorFlow).
 Un modèle dont l'entrée est entière attend des entiers : on quantifie l'image avec l'échelle et le
 point zéro du modèle, et on déquantifie sa sortie de la même façon.
 

@@ -21,6 +21,7 @@ from helpers.inspection import (
     evaluate_model,
     format_comparison,
     format_report,
+    format_size,
     inspect_model,
     measure_latency,
     top1_agreement,
@@ -264,6 +265,14 @@ def test_report_in_french_shows_both_verdicts(raw_tflite_models, free_batch_int8
     assert "Prêt pour l'Edge TPU : non" in text
 
 
+def test_sizes_are_in_ko_of_1000_bytes_like_the_rest_of_the_course(raw_tflite_models):
+    assert format_size(160_512) == "160.5 ko"
+    content = raw_tflite_models["int8-full"]
+    text = format_report(inspect_model(content))
+    assert f"Taille : {len(content) / 1000:.1f} ko" in text
+    assert "Kio" not in text
+
+
 def test_text_that_is_not_a_model_is_a_french_error(tmp_path):
     path = tmp_path / "notes.tflite"
     path.write_text("pas un modèle", encoding="utf-8")
@@ -480,7 +489,9 @@ def test_compare_modes_measures_accuracy_agreement_and_size(raw_tflite_models):
     assert results["float32"]["agreement"] == 1.0
     assert results["int8-full"]["size_bytes"] == len(raw_tflite_models["int8-full"])
     assert 0.9 <= results["int8-full"]["accuracy"] <= 1.0
-    assert "int8-full" in format_comparison(results)
+    table = format_comparison(results)
+    assert "int8-full" in table
+    assert f"{len(raw_tflite_models['int8-full']) / 1000:.1f} ko" in table
 
 
 def test_course_models_reads_the_files_and_converts_what_is_missing(raw_tflite_models, tmp_path):
