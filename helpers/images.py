@@ -107,13 +107,18 @@ def list_labeled_images(folder: Path, labels: list[str]) -> list[tuple[Path, int
 
 
 def load_labeled_images(
-    folder: Path, labels: list[str], size: tuple[int, int], normalization: str = "symmetric"
+    folder: Path,
+    labels: list[str],
+    size: tuple[int, int],
+    normalization: str = "symmetric",
+    channels: int = 3,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Charge un petit jeu étiqueté (comme ``data/test``) : images normalisées et indices.
 
+    ``channels`` : 3 (RGB) ou 1 (niveaux de gris), comme l'entrée du modèle.
     Introduit dans le notebook 00.
     """
     items = list_labeled_images(folder, labels)
-    images = np.stack([read_image(path, size) for path, _ in items])
+    images = np.stack([read_image(path, size, channels) for path, _ in items])
     targets = np.array([label_index for _, label_index in items], dtype=np.int64)
     return normalize(images, normalization), targets

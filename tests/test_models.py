@@ -95,3 +95,9 @@ def test_cli_unknown_command_is_a_french_error():
     assert result.returncode == 2
     assert result.stderr.startswith("Erreur :")
     assert "Traceback" not in result.stderr
+
+
+def test_labeled_images_can_be_read_as_grayscale():
+    images, targets = load_labeled_images(TEST_DIR, list(demo_data.LABELS), (16, 24), "unit", 1)
+    assert images.shape == (len(targets), 16, 24, 1)
+    assert images.dtype == np.float32 and 0.0 <= images.min() and images.max() <= 1.0
