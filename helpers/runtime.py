@@ -107,6 +107,36 @@ def load_interpreter(
     return interpreter
 
 
+LITERT_REQUIREMENT = "ai-edge-litert==2.3.0"  # the version the course is checked with
+
+
+def op_details(interpreter) -> list[dict]:
+    """Les opérations de l'interpréteur, dans l'ordre d'exécution : nom, tenseurs, types.
+
+    Chaque élément a au moins ``op_name``, ``inputs`` et ``outputs`` (indices des tenseurs).
+    LiteRT n'a pas encore d'API publique pour cette liste : ce kit ne l'appelle qu'ici.
+    Introduit dans le notebook 03.
+    """
+    try:
+        return list(interpreter._get_ops_details())
+    except AttributeError as error:
+        raise KitError(
+            "Cette version de LiteRT ne sait pas lister les opérations d'un modèle : installez "
+            f"celle du cours (pip install {LITERT_REQUIREMENT})."
+        ) from error
+
+
+def list_ops(model: bytes | str | Path) -> list[str]:
+    """Le nom de chaque opération du modèle, dans l'ordre d'exécution (répétitions comprises).
+
+    Les opérations sont celles du fichier : l'interpréteur est créé sans le délégué XNNPACK,
+    qui en regrouperait la plupart en une seule opération ``DELEGATE``.
+    Introduit dans le notebook 03.
+    """
+    interpreter = load_interpreter(model, default_delegates=False)
+    return [str(op["op_name"]) for op in op_details(interpreter)]
+
+
 def quantization_params(detail: dict) -> tuple[float, int]:
     """(échelle, point zéro) d'un tenseur ; (0.0, 0) veut dire « non quantifié ».
 
