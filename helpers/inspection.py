@@ -25,6 +25,7 @@ from helpers.images import check_normalization, list_labeled_images, normalize, 
 from helpers.runtime import (
     check_image_input,
     load_interpreter,
+    op_details,
     quantization_params,
     read_model_bytes,
     run_model,
@@ -180,7 +181,7 @@ def inspect_model(model: bytes | str | Path) -> dict:
     interpreter = load_interpreter(content, default_delegates=False)
     inputs = [_tensor_entry(d) for d in interpreter.get_input_details()]
     outputs = [_tensor_entry(d) for d in interpreter.get_output_details()]
-    ops = interpreter._get_ops_details()  # the runtime's own list (no public API for it yet)
+    ops = op_details(interpreter)
     tensors = interpreter.get_tensor_details()
     tensor_details = [
         {

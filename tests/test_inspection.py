@@ -504,3 +504,13 @@ def test_course_models_reads_the_files_and_converts_what_is_missing(raw_tflite_m
     assert list(models) == ["float32", "dynamic", "float16", "int8", "int8-full"]
     assert models["int8-full"] == raw_tflite_models["int8-full"]
     assert models["float32"] == raw_tflite_models["float32"]  # conversion is deterministic
+
+
+def test_litert_without_the_ops_list_is_a_french_error_naming_the_version(
+    raw_tflite_models, monkeypatch
+):
+    from ai_edge_litert.interpreter import Interpreter
+
+    monkeypatch.delattr(Interpreter, "_get_ops_details")
+    with pytest.raises(KitError, match=r"ai-edge-litert==2\.3\.0"):
+        inspect_model(raw_tflite_models["int8"])
