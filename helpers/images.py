@@ -44,9 +44,23 @@ def normalize(pixels: np.ndarray, normalization: str = "symmetric") -> np.ndarra
     return (pixels * np.float32((high - low) / 255.0) + np.float32(low)).astype(np.float32)
 
 
+def is_hidden(path: Path) -> bool:
+    """Vrai pour un nom qui commence par un point (« ._photo.png » de macOS, « .ipynb_checkpoints »).
+
+    Ces fichiers et dossiers sont créés par le système ou JupyterLab, pas par vous : on les ignore.
+    """
+    return Path(path).name.startswith(".")
+
+
 def is_image_file(path: Path) -> bool:
-    """Vrai pour un fichier PNG ou JPEG, quelle que soit la casse de l'extension."""
-    return path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
+    """Vrai pour un fichier PNG ou JPEG non caché, quelle que soit la casse de l'extension."""
+    path = Path(path)
+    return not is_hidden(path) and path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def label_folders(folder: Path) -> list[str]:
+    """Les noms triés des sous-dossiers d'un dossier, sans les dossiers cachés."""
+    return sorted(p.name for p in Path(folder).iterdir() if p.is_dir() and not is_hidden(p))
 
 
 def read_image(path: Path, size: tuple[int, int], channels: int = 3) -> np.ndarray:
@@ -84,7 +98,7 @@ def list_labeled_images(folder: Path, labels: list[str]) -> list[tuple[Path, int
     folder = Path(folder)
     if not folder.is_dir():
         raise KitError(f"Dossier d'images introuvable : {folder.name}.")
-    subfolders = sorted(p.name for p in folder.iterdir() if p.is_dir())
+    subfolders = label_folders(folder)
     if not subfolders:
         raise KitError(
             f"Le dossier {folder.name} n'a aucun sous-dossier : il faut un sous-dossier par "

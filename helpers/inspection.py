@@ -21,7 +21,13 @@ from pathlib import Path
 import numpy as np
 
 from helpers.errors import KitError
-from helpers.images import check_normalization, list_labeled_images, normalize, read_image
+from helpers.images import (
+    check_normalization,
+    label_folders,
+    list_labeled_images,
+    normalize,
+    read_image,
+)
 from helpers.runtime import (
     check_image_input,
     load_interpreter,
@@ -323,7 +329,7 @@ def _labels_for(image_dir: Path, labels, metadata: dict) -> list[str]:
             f"Dossier d'images introuvable : {image_dir.name}. Donnez un dossier avec un "
             "sous-dossier par étiquette."
         )
-    subfolders = sorted(p.name for p in image_dir.iterdir() if p.is_dir())
+    subfolders = label_folders(image_dir)
     if not subfolders:
         raise KitError(
             f"Le dossier {image_dir.name} n'a aucun sous-dossier : il faut un sous-dossier par "

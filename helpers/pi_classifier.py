@@ -181,8 +181,13 @@ def folder_images(folder: Path):
     """(nom affiché, image PIL) pour chaque PNG ou JPEG du dossier, en ordre trié."""
     if not folder.is_dir():
         raise UsageError(f"dossier d'images introuvable : {folder}.")
+    # Hidden names (macOS "._photo.png", ".ipynb_checkpoints/") are system files, not images.
     paths = sorted(
-        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in IMAGE_SUFFIXES
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
     )
     if not paths:
         raise UsageError(f"aucune image PNG ou JPEG dans {folder}.")

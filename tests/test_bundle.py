@@ -408,3 +408,15 @@ def test_script_center_crop_keeps_the_middle_square():
     cropped = center_crop(image)
     assert cropped.size == (480, 480)
     assert np.asarray(cropped)[..., 0].min() == 255
+
+
+def test_script_skips_hidden_files_and_folders(tmp_path, capsys):
+    from helpers.pi_classifier import folder_images
+
+    images = tmp_path / "images"
+    (images / ".ipynb_checkpoints").mkdir(parents=True)
+    shutil.copy(TEST_DIR / "cercle" / "cercle_000.png", images / "cercle.png")
+    shutil.copy(TEST_DIR / "cercle" / "cercle_000.png", images / ".ipynb_checkpoints" / "c.png")
+    (images / "._cercle.png").write_bytes(b"\x00\x05\x16\x07 Mac OS X")
+    assert [name for name, _ in folder_images(images)] == ["cercle.png"]
+    assert "illisible" not in capsys.readouterr().err

@@ -514,3 +514,13 @@ def test_litert_without_the_ops_list_is_a_french_error_naming_the_version(
     monkeypatch.delattr(Interpreter, "_get_ops_details")
     with pytest.raises(KitError, match=r"ai-edge-litert==2\.3\.0"):
         inspect_model(raw_tflite_models["int8"])
+
+
+def test_hidden_folders_and_files_are_not_labels_nor_images(raw_tflite_models, tmp_path):
+    labels = ["anneau", "cercle", "croix", "losange", "triangle"]
+    folder = _small_labeled_folder(tmp_path, labels, per_label=1)
+    (folder / ".ipynb_checkpoints").mkdir()
+    (folder / "anneau" / "._anneau.png").write_bytes(b"\x00\x05\x16\x07 Mac OS X")
+    result = evaluate_model(raw_tflite_models["int8-full"], folder)
+    assert result["labels"] == labels
+    assert result["count"] == 5
