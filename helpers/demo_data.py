@@ -228,7 +228,15 @@ def read_labels(path: Path) -> list[str]:
             f"Fichier d'étiquettes introuvable : {path.name}. Il doit contenir une étiquette "
             "par ligne, dans l'ordre des sorties du modèle."
         )
-    labels = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise KitError(
+            f"Le fichier d'étiquettes {path.name} n'est pas en UTF-8 (octet {error.object[error.start]:#04x} "
+            f"à la position {error.start}, Latin-1 ou Windows-1252 ?) : enregistrez le fichier en "
+            "UTF-8 (dans l'éditeur : « Enregistrer sous », codage UTF-8)."
+        ) from error
+    labels = [line.strip() for line in text.splitlines()]
     labels = [label for label in labels if label]
     if not labels:
         raise KitError(f"Le fichier d'étiquettes {path.name} est vide.")

@@ -209,12 +209,24 @@ def read_metadata(model_path) -> dict | None:
     if not path.is_file():
         return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        metadata = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise KitError(
             f"Métadonnées illisibles : {path.name} ({error.__class__.__name__}). Supprimez ce "
             "fichier ou réécrivez le modèle avec ses métadonnées."
         ) from error
+    if not isinstance(metadata, dict):
+        raise KitError(
+            f"Métadonnées illisibles : {path.name} contient {_json_kind(metadata)}, pas un objet "
+            "JSON {...} avec des clés. Supprimez ce fichier ou réécrivez le modèle avec ses "
+            "métadonnées."
+        )
+    return metadata
+
+
+def _json_kind(value) -> str:
+    kinds = {list: "une liste", str: "un texte", bool: "un booléen", type(None): "null"}
+    return kinds.get(type(value), "un nombre")
 
 
 def _metadata_text(metadata: dict) -> str:

@@ -77,9 +77,19 @@ def read_metadata(model_path: Path) -> dict:
     if not path.is_file():
         return {}
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        metadata = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise UsageError(f"métadonnées illisibles ({path.name}) : {error}") from error
+        raise UsageError(
+            f"métadonnées illisibles ({path.name}) : {error}. Recopiez ce fichier depuis le "
+            "dossier préparé par le cours, ou supprimez-le (normalisation symmetric supposée)."
+        ) from error
+    if not isinstance(metadata, dict):
+        raise UsageError(
+            f"métadonnées illisibles ({path.name}) : un objet JSON {{...}} avec des clés est "
+            "attendu. Recopiez ce fichier depuis le dossier préparé par le cours, ou "
+            "supprimez-le (normalisation symmetric supposée)."
+        )
+    return metadata
 
 
 def read_labels(path: Path) -> list[str]:
@@ -88,7 +98,14 @@ def read_labels(path: Path) -> list[str]:
         raise UsageError(
             f"fichier d'étiquettes introuvable : {path}. Donnez-le avec --etiquettes FICHIER."
         )
-    labels = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise UsageError(
+            f"le fichier d'étiquettes {path.name} n'est pas en UTF-8 (position {error.start}) : "
+            "enregistrez le fichier en UTF-8 (dans l'éditeur : « Enregistrer sous », codage UTF-8)."
+        ) from error
+    labels = [line.strip() for line in text.splitlines()]
     labels = [label for label in labels if label]
     if not labels:
         raise UsageError(f"le fichier d'étiquettes {path.name} est vide.")

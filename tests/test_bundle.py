@@ -420,3 +420,36 @@ def test_script_skips_hidden_files_and_folders(tmp_path, capsys):
     (images / "._cercle.png").write_bytes(b"\x00\x05\x16\x07 Mac OS X")
     assert [name for name, _ in folder_images(images)] == ["cercle.png"]
     assert "illisible" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("content", ["[1, 2]", '"modele"', "3"])
+def test_bundle_metadata_that_is_not_a_json_object_is_a_usage_error(
+    tmp_path, written_model, capsys, content
+):
+    written_model.with_suffix(".json").write_text(content, encoding="utf-8")
+    assert main(["bundle", str(written_model), "--output", str(tmp_path / "pi")]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("Erreur : Métadonnées illisibles : modele.json")
+    assert "objet JSON" in error
+    assert not (tmp_path / "pi").exists()
+
+
+def test_bundle_labels_in_latin1_is_a_usage_error(tmp_path, written_model, capsys):
+    labels = tmp_path / "etiquettes.txt"
+    labels.write_bytes("\n".join(["é", "b", "c", "d", "e"]).encode("latin-1"))
+    arguments = ["bundle", str(written_model), "--output", str(tmp_path / "pi")]
+    assert main([*arguments, "--labels", str(labels)]) == 2
+    assert "enregistrez le fichier en UTF-8" in capsys.readouterr().err
+
+
+def test_script_reports_bad_metadata_and_latin1_labels_in_french(tmp_path):
+    from helpers.pi_classifier import UsageError, read_labels, read_metadata
+
+    model = tmp_path / "modele.tflite"
+    model.with_suffix(".json").write_text("[]", encoding="utf-8")
+    with pytest.raises(UsageError, match="objet JSON"):
+        read_metadata(model)
+    labels = tmp_path / "labels.txt"
+    labels.write_bytes("lévrier\n".encode("latin-1"))
+    with pytest.raises(UsageError, match="enregistrez le fichier en UTF-8"):
+        read_labels(labels)

@@ -83,3 +83,10 @@ def test_missing_or_empty_labels_file_is_a_french_error(tmp_path):
     (tmp_path / "vide.txt").write_text("\n\n", encoding="utf-8")
     with pytest.raises(KitError, match="vide"):
         demo_data.read_labels(tmp_path / "vide.txt")
+
+
+def test_labels_file_in_latin1_asks_for_utf8(tmp_path):
+    path = tmp_path / "etiquettes.txt"
+    path.write_bytes("chat\nlévrier\n".encode("latin-1"))
+    with pytest.raises(KitError, match="enregistrez le fichier en UTF-8"):
+        demo_data.read_labels(path)
