@@ -85,11 +85,14 @@ def model_input_shape(model_dir, input_size=None) -> tuple[int, int, int]:
             f"L'entrée « {spec.name} » du modèle a la forme {shape_text} : {spec.channels} canaux, "
             f"alors qu'une image en a 1 (niveaux de gris) ou 3 (RGB). {cannot_feed}"
         )
-    if "float" not in spec.dtype:
+    # float16, bfloat16 or float64 inputs would fail later inside the converter, with a message
+    # about unsupported ops: the images and the converter's calibration are float32.
+    if spec.dtype != "float32":
         raise KitError(
-            f"L'entrée « {spec.name} » du modèle est de type {spec.dtype}, pas flottante : "
-            "l'étalonnage sert à quantifier un modèle flottant. Exportez le modèle flottant "
-            f"d'origine (entrée float32). {cannot_feed}"
+            f"L'entrée « {spec.name} » du modèle est de type {spec.dtype}, pas float32 : "
+            "l'étalonnage et la conversion partent d'un modèle flottant qui reçoit des images "
+            "float32. Exportez le modèle avec une entrée float32 (le modèle flottant d'origine, "
+            "avant toute conversion de type)."
         )
     if spec.shape[0] not in (None, 1):
         raise KitError(

@@ -261,20 +261,35 @@ def test_non_image_inputs_are_refused_plainly(odd_models):
         model_input_shape(odd_models["four_channels"])
 
 
-def test_integer_input_model_is_refused(tmp_path):
+def save_model_with_input_type(folder, dtype_name):
+    """A SavedModel whose "image" input has the given type (tf.Module, as tf.saved_model.save)."""
     import tensorflow as tf
 
-    class IntegerModel(tf.Module):
-        @tf.function(input_signature=[tf.TensorSpec([None, 8, 8, 3], tf.uint8, name="image")])
-        def serve(self, image):
-            return {"sortie": tf.reduce_mean(tf.cast(image, tf.float32), axis=[1, 2])}
+    dtype = tf.as_dtype(dtype_name)
 
-    module = IntegerModel()
-    tf.saved_model.save(
-        module, str(tmp_path / "entier"), signatures={"serving_default": module.serve}
-    )
-    with pytest.raises(KitError, match=r"de type uint8, pas flottante"):
-        model_input_shape(tmp_path / "entier")
+    class TypedModel(tf.Module):
+        def __init__(self):
+            self.weights = tf.Variable(tf.ones([3, 2], tf.float32))
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 8, 8, 3], dtype, name="image")])
+        def serve(self, image):
+            mean = tf.reduce_mean(tf.cast(image, tf.float32), axis=[1, 2])
+            return {"sortie": tf.matmul(mean, self.weights)}
+
+    module = TypedModel()
+    tf.saved_model.save(module, str(folder), signatures={"serving_default": module.serve})
+    return folder
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "float16", "float64"])
+def test_input_that_is_not_float32_is_refused(tmp_path, dtype):
+    # float16 and float64 are floats too, but the converter then fails on unsupported ops.
+    model = save_model_with_input_type(tmp_path / dtype, dtype)
+    with pytest.raises(
+        KitError,
+        match=rf"de type {dtype}, pas float32.*[Ee]xportez le modèle avec une entrée float32",
+    ):
+        model_input_shape(model)
 
 
 # --- formats ----------------------------------------------------------------------------------

@@ -325,6 +325,16 @@ def test_unknown_converter_error_keeps_its_first_line():
     assert "quelque chose" in str(explained) and "de long" not in str(explained)
 
 
+def test_float16_input_is_refused_before_the_converter(tmp_path):
+    # The converter would blame the model's ops (« MatMul n'existe pas dans TensorFlow Lite »).
+    from test_calibration import save_model_with_input_type
+
+    model = save_model_with_input_type(tmp_path / "demi", "float16")
+    with pytest.raises(KitError, match="entrée float32") as caught:
+        convert(model, "float32")
+    assert "n'existe pas" not in str(caught.value)
+
+
 def test_grayscale_model_of_any_size(tmp_path):
     path = export_tiny_model(tmp_path / "gris", (32, 48, 1))
     model_bytes, report = convert(path, "int8-full", tiny_dataset((1, 32, 48, 1)))
