@@ -486,7 +486,10 @@ def mode_comparison(
     if not reports:
         raise KitError("Aucun rapport de conversion à comparer : convertissez d'abord le modèle.")
     if parameter_count <= 0:
-        raise KitError(f"Nombre de poids invalide : {parameter_count}.")
+        raise KitError(
+            f"Nombre de poids invalide : {parameter_count!r}. Donnez le nombre de valeurs du "
+            "modèle flottant : parameter_count=load_saved_model(MODEL_DIR).parameter_count."
+        )
     reference = reports.get("float32", next(iter(reports.values())))
     rows = {}
     for mode, report in reports.items():

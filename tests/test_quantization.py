@@ -368,6 +368,13 @@ def test_mode_comparison_relates_sizes_to_float32_and_to_one_byte_per_weight(kit
     assert "int8-full" in table and "99.00 %" in table and "ko" in table
 
 
+@pytest.mark.parametrize("parameter_count", [0, -5])
+def test_invalid_weight_count_says_where_to_read_it(parameter_count):
+    reports = {"float32": ConversionReport("float32", 1000, "float32", "float32", 0.1)}
+    with pytest.raises(KitError, match=r"load_saved_model\(.*\)\.parameter_count"):
+        mode_comparison(reports, parameter_count)
+
+
 def test_size_chart_has_one_bar_per_mode(kit_models):
     import matplotlib
 
