@@ -20,7 +20,7 @@ import itertools
 import logging
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -50,9 +50,6 @@ class ConversionReport:
     output_dtype: str
     seconds: float
     warnings: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def check_mode(mode: str, io_type: str = "int8") -> None:

@@ -100,7 +100,7 @@ def test_each_mode_reports_its_input_and_output_dtypes(kit_models, mode):
     assert report.input_dtype == report.output_dtype == EXPECTED_IO[mode]
     interpreter = interpreter_for(model_bytes)
     assert np.dtype(interpreter.get_input_details()[0]["dtype"]).name == EXPECTED_IO[mode]
-    assert report.as_dict()["mode"] == mode and report.seconds > 0
+    assert report.seconds > 0
 
 
 @pytest.mark.parametrize("mode", MODES)
