@@ -449,35 +449,35 @@ class RandomDataset:
     Déterministe : chaque appel rejoue la même suite (graine fixe). Introduit dans le notebook 01.
     """
 
-    def __init__(
-        self,
-        shape,
-        low: float,
-        high: float,
-        count: int = 100,
-        seed: int = 0,
-        generator: str = "uniform",
-    ):
+    def __init__(self, shape, low: float, high: float, count: int = 100, seed: int = 0):
         self.shape = _batch_shape(shape)
         self.value_range = (float(low), float(high))
         self.count = int(count)
         self.seed = int(seed)
-        self._generator = generator
 
     def __len__(self) -> int:
         return self.count
 
     def __call__(self) -> Iterator[list[np.ndarray]]:
         low, high = self.value_range
-        if self._generator == "capsule":
-            # The capsule's call, np.random.rand, from a seeded legacy generator.
-            state = np.random.RandomState(self.seed)
-            for _ in range(self.count):
-                yield [state.rand(*self.shape).astype(np.float32)]
-        else:
-            rng = np.random.default_rng(self.seed)
-            for _ in range(self.count):
-                yield [rng.uniform(low, high, size=self.shape).astype(np.float32)]
+        rng = np.random.default_rng(self.seed)
+        for _ in range(self.count):
+            yield [rng.uniform(low, high, size=self.shape).astype(np.float32)]
+
+
+class CapsuleRandomDataset(RandomDataset):
+    """L'appel de la capsule, ``np.random.rand`` (dans [0, 1)), tiré d'un générateur à graine.
+
+    Introduit dans le notebook 01.
+    """
+
+    def __init__(self, shape, count: int = 100, seed: int = 0):
+        super().__init__(shape, 0.0, 1.0, count=count, seed=seed)
+
+    def __call__(self) -> Iterator[list[np.ndarray]]:
+        state = np.random.RandomState(self.seed)  # the legacy generator behind np.random.rand
+        for _ in range(self.count):
+            yield [state.rand(*self.shape).astype(np.float32)]
 
 
 def random_representative_dataset(
@@ -492,12 +492,12 @@ def random_representative_dataset(
     return RandomDataset(shape, low, high, count=count, seed=seed)
 
 
-def capsule_random_dataset(shape, count: int = 100, seed: int = 0) -> RandomDataset:
+def capsule_random_dataset(shape, count: int = 100, seed: int = 0) -> CapsuleRandomDataset:
     """Le piège de la capsule : ``np.random.rand`` dans [0, 1), quelle que soit la plage du modèle.
 
     Sert à mesurer ce que coûte un étalonnage hors plage. Introduit dans le notebook 01.
     """
-    return RandomDataset(shape, 0.0, 1.0, count=count, seed=seed, generator="capsule")
+    return CapsuleRandomDataset(shape, count=count, seed=seed)
 
 
 # --------------------------------------------------------------------------------------------
