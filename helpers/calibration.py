@@ -24,7 +24,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from helpers.errors import KitError
-from helpers.images import IMAGE_SUFFIXES, check_normalization, normalize, read_image
+from helpers.images import check_normalization, is_image_file, normalize, read_image
 
 DEFAULT_MIN_IMAGES = 100  # the capsule's minimum
 DEFAULT_MAX_SAMPLES = 500  # TensorFlow recommends about 100 to 500 calibration samples
@@ -276,11 +276,11 @@ def list_calibration_images(image_dir) -> tuple[list[Path], list[str]]:
     images, ignored = [], []
     # Sorted by name: the same order on every machine, hence the same .tflite file.
     for path in sorted(folder.iterdir(), key=lambda p: p.name):
-        if not path.is_file() or path.name.startswith("."):
-            continue  # subfolders, and hidden files such as macOS "._photo.png" companions
-        if path.suffix.lower() in IMAGE_SUFFIXES:
+        if path.name.startswith("."):
+            continue  # hidden files, such as macOS "._photo.png" companions
+        if is_image_file(path):
             images.append(path)
-        else:
+        elif path.is_file():  # subfolders are neither used nor listed
             ignored.append(path.name)
     return images, ignored
 
