@@ -28,13 +28,13 @@ from helpers.inspection import all_cores, evaluate_model, measure_latency  # noq
 from helpers.models import load_saved_model  # noqa: E402
 from helpers.paths import CALIBRATION_DIR, DEMO_MODEL_DIR, LABELS_FILE, TEST_DIR  # noqa: E402
 from helpers.quantization import INTEGER_MODES, MODES, convert  # noqa: E402
+from helpers.units import BYTES_PER_KO  # noqa: E402
 
 # Published in XNNPACK's README: end2end-bench, MobileNet v2, multi-threaded on the Pi 4's 4 cores,
 # 64-bit OS, random weights. A multi-threaded library figure: compare it with the all-cores ratio.
 PI4_FLOAT32_MS = 46.0
 PI4_INT8_MS = 17.0
 PI4_THREADS = 4
-BYTES_PER_KO = 1000
 ACCURACY_BUDGET_POINTS = 1.0
 
 

@@ -38,7 +38,9 @@ class Check:
     ok: bool
 
 
-def _installed_version(distributions: tuple[str, ...]) -> str | None:
+def installed_version(distributions: tuple[str, ...]) -> str | None:
+    """La version installée de la première distribution trouvée (ex. tensorflow ou
+    tensorflow-cpu), ou None si aucune ne l'est. Introduit dans le notebook 00."""
     for name in distributions:
         try:
             return metadata.version(name)
@@ -60,7 +62,7 @@ def environment_checks(python_version: tuple[int, int] | None = None) -> list[Ch
         )
     ]
     for distributions, name, prefix in REQUIRED:
-        version = _installed_version(distributions)
+        version = installed_version(distributions)
         checks.append(
             Check(
                 name,

@@ -21,7 +21,6 @@ import shutil
 import string
 import sys
 import tempfile
-from importlib import metadata as importlib_metadata
 from pathlib import Path
 
 import numpy as np
@@ -30,13 +29,13 @@ from helpers.errors import KitError
 from helpers.images import check_normalization
 from helpers.paths import relative_to_root
 from helpers.runtime import (
+    describe_tensor,
     load_interpreter,
-    quantization_params,
     read_model_bytes,
     run_model,
 )
+from helpers.units import format_size
 
-MODES = ("float32", "dynamic", "float16", "int8", "int8-full")
 UNKNOWN_MODE = "inconnu"  # a .tflite that arrives without its metadata
 BUNDLE_SCRIPT = "classer.py"
 BUNDLE_README = "README.md"
@@ -78,30 +77,6 @@ def metadata_path(model_path) -> Path:
     Introduit dans le notebook 04.
     """
     return Path(model_path).with_suffix(".json")
-
-
-def tensor_description(detail: dict) -> dict:
-    """Nom, type, forme, échelle et point zéro d'une entrée ou d'une sortie (comme ``inspect``).
-
-    Introduit dans le notebook 04.
-    """
-    scale, zero_point = quantization_params(detail)
-    return {
-        "name": str(detail["name"]),
-        "dtype": np.dtype(detail["dtype"]).name,
-        "shape": [int(n) for n in detail["shape"]],
-        "scale": scale,
-        "zero_point": zero_point,
-    }
-
-
-def _installed_version(*distributions: str) -> str | None:
-    for name in distributions:
-        try:
-            return importlib_metadata.version(name)
-        except importlib_metadata.PackageNotFoundError:
-            continue
-    return None
 
 
 def _source_name(source) -> str:
@@ -164,6 +139,8 @@ def build_metadata(
     même modèle sont identiques d'une exécution à l'autre. Introduit dans le notebook 04.
     """
     import helpers
+    from helpers.environment import installed_version
+    from helpers.quantization import MODES  # imported here: quantization imports this module
 
     content = read_model_bytes(model_bytes)
     if mode not in MODES + (UNKNOWN_MODE,):
@@ -179,14 +156,14 @@ def build_metadata(
         "input_size": _check_input_size(input_size, input_details[0]),
         "normalization": normalization,
         "input_range": [low, high],
-        "inputs": [tensor_description(detail) for detail in input_details],
-        "outputs": [tensor_description(detail) for detail in output_details],
+        "inputs": [describe_tensor(detail) for detail in input_details],
+        "outputs": [describe_tensor(detail) for detail in output_details],
         "labels": _check_labels(labels, outputs_shape[-1] if len(outputs_shape) == 2 else None),
         "sha256": sha256_hex(content),
         "size_bytes": len(content),
         "versions": {
-            "tensorflow": _installed_version("tensorflow", "tensorflow-cpu"),
-            "ai_edge_litert": _installed_version("ai-edge-litert"),
+            "tensorflow": installed_version(("tensorflow", "tensorflow-cpu")),
+            "ai_edge_litert": installed_version(("ai-edge-litert",)),
         },
         "created_with": f"helpers {helpers.__version__}",
     }
@@ -570,7 +547,7 @@ def _readme_text(model_name: str, bundle_name: str, metadata: dict, labels: list
         model=model_name,
         metadata=Path(model_name).with_suffix(".json").name,
         mode=metadata["mode"],
-        size_kb=f"{metadata['size_bytes'] / 1000:.0f}",
+        size_kb=format_size(metadata["size_bytes"], digits=0),
         sha256=metadata["sha256"],
         height=height,
         width=width,
@@ -729,7 +706,7 @@ def bundle_command(args) -> int:
             file=sys.stderr,
         )
     total = sum(p.stat().st_size for p in output_dir.iterdir())
-    print(f"Dossier prêt : {output_dir.name}/ ({total / 1000:.0f} ko)")
+    print(f"Dossier prêt : {output_dir.name}/ ({format_size(total, digits=0)})")
     for name in sorted(p.name for p in output_dir.iterdir()):
         print(f"  {name}")
     print(

@@ -9,7 +9,6 @@ Introduit dans le notebook 03.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import statistics
@@ -21,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from helpers.errors import KitError
+from helpers.export import read_metadata, sha256_hex
 from helpers.images import (
     check_normalization,
     label_folders,
@@ -30,44 +30,19 @@ from helpers.images import (
 )
 from helpers.runtime import (
     check_image_input,
+    describe_tensor,
     load_interpreter,
     op_details,
-    quantization_params,
     read_model_bytes,
     run_model,
 )
+from helpers.units import BYTES_PER_KO, format_size
 
 EDGETPU_IO_DTYPES = ("int8", "uint8")
-BYTES_PER_KO = 1000  # the course counts in ko (1 ko = 1000 octets), like its other notebooks
 
 
 def _is_float(dtype) -> bool:
     return np.issubdtype(np.dtype(dtype), np.floating)
-
-
-def _tensor_entry(detail: dict) -> dict:
-    """One input or output of the report: the contract's keys, plus the details behind them."""
-    scale, zero_point = quantization_params(detail)
-    parameters = detail.get("quantization_parameters") or {}
-    scales = [float(v) for v in parameters.get("scales", [])]
-    zero_points = [int(v) for v in parameters.get("zero_points", [])]
-    if scale == 0.0 and scales:
-        # Per-axis tensors keep (0.0, 0) in the legacy field: report the first channel's pair.
-        scale, zero_point = scales[0], zero_points[0]
-    entry = {
-        "name": detail["name"],
-        "dtype": np.dtype(detail["dtype"]).name,
-        "shape": [int(v) for v in detail["shape"]],
-        "scale": scale,
-        "zero_point": zero_point,
-        "shape_signature": [int(v) for v in detail.get("shape_signature", detail["shape"])],
-        "quantized": bool(scale != 0.0),
-    }
-    if len(scales) > 1:
-        entry["scales"] = scales
-        entry["zero_points"] = zero_points
-        entry["quantized_dimension"] = int(parameters.get("quantized_dimension", 0))
-    return entry
 
 
 def _count_text(counter: Counter) -> str:
@@ -185,8 +160,8 @@ def inspect_model(model: bytes | str | Path) -> dict:
     # Without the default XNNPACK delegate the ops are listed as stored in the file (with it,
     # most of them become one "DELEGATE" op).
     interpreter = load_interpreter(content, default_delegates=False)
-    inputs = [_tensor_entry(d) for d in interpreter.get_input_details()]
-    outputs = [_tensor_entry(d) for d in interpreter.get_output_details()]
+    inputs = [describe_tensor(d) for d in interpreter.get_input_details()]
+    outputs = [describe_tensor(d) for d in interpreter.get_output_details()]
     ops = op_details(interpreter)
     tensors = interpreter.get_tensor_details()
     tensor_details = [
@@ -228,7 +203,7 @@ def inspect_model(model: bytes | str | Path) -> dict:
         "edgetpu_ready": bool(edgetpu_ready),
         "reasons": reasons,
         "size_bytes": len(content),
-        "sha256": hashlib.sha256(content).hexdigest(),
+        "sha256": sha256_hex(content),
         "op_counts": dict(sorted(Counter(op["op_name"] for op in ops).items())),
         "tensor_dtypes": dict(sorted(tensor_dtypes.items())),
         "per_axis_tensors": per_axis,
@@ -273,43 +248,13 @@ def format_report(report: dict, title: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def format_size(size_bytes: int) -> str:
-    """Une taille en ko (1 ko = 1000 octets), comme dans tout le cours : « 160.5 ko ».
-
-    Introduit dans le notebook 03.
-    """
-    return f"{size_bytes / BYTES_PER_KO:.1f} ko"
-
-
 def show_report(report: dict, title: str | None = None) -> None:
     """Affiche le rapport de ``inspect_model``. Introduit dans le notebook 03."""
     print(format_report(report, title))
 
 
-def read_metadata(model: bytes | str | Path) -> dict:
-    """Les métadonnées ``FILE.json`` écrites à côté de ``FILE.tflite`` (vide si absentes).
-
-    Introduit dans le notebook 03.
-    """
-    if isinstance(model, (bytes, bytearray, memoryview)):
-        return {}
-    path = Path(model).with_suffix(".json")
-    if not path.is_file():
-        return {}
-    try:
-        metadata = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise KitError(
-            f"Les métadonnées {path.name} sont illisibles ({error.__class__.__name__}) : "
-            "corrigez ou supprimez ce fichier (il est réécrit par « python -m helpers quantize »)."
-        ) from error
-    return metadata if isinstance(metadata, dict) else {}
-
-
 def _metadata_size(metadata: dict) -> tuple[int, int] | None:
     size = metadata.get("input_size")
-    if isinstance(size, dict):
-        size = [size.get("height"), size.get("width")]
     if (
         isinstance(size, (list, tuple))
         and len(size) >= 2
@@ -358,7 +303,9 @@ def evaluate_model(
     from tqdm.auto import tqdm
 
     content = read_model_bytes(model)
-    metadata = read_metadata(model)
+    # Bytes in memory have no FILE.json beside them.
+    in_memory = isinstance(model, (bytes, bytearray, memoryview))
+    metadata = {} if in_memory else (read_metadata(model) or {})
     image_dir = Path(image_dir)
     normalization = normalization or metadata.get("normalization") or "symmetric"
     check_normalization(normalization)

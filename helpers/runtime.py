@@ -146,6 +146,37 @@ def quantization_params(detail: dict) -> tuple[float, int]:
     return float(scale), int(zero_point)
 
 
+def describe_tensor(detail: dict) -> dict:
+    """Une entrée ou une sortie du modèle : nom, type, forme, échelle et point zéro.
+
+    Plus ``shape_signature`` (-1 pour une dimension libre) et ``quantized``. Un tenseur
+    quantifié par canal garde (0.0, 0) dans le champ historique de LiteRT : on donne la paire
+    du premier canal, et toutes les paires dans ``scales``, ``zero_points`` et
+    ``quantized_dimension``. Une échelle 0.0 et un point zéro 0 veulent dire « non quantifié ».
+    Introduit dans le notebook 03.
+    """
+    scale, zero_point = quantization_params(detail)
+    parameters = detail.get("quantization_parameters") or {}
+    scales = [float(v) for v in parameters.get("scales", [])]
+    zero_points = [int(v) for v in parameters.get("zero_points", [])]
+    if scale == 0.0 and scales:
+        scale, zero_point = scales[0], zero_points[0]
+    entry = {
+        "name": str(detail["name"]),
+        "dtype": np.dtype(detail["dtype"]).name,
+        "shape": [int(v) for v in detail["shape"]],
+        "scale": scale,
+        "zero_point": zero_point,
+        "shape_signature": [int(v) for v in detail.get("shape_signature", detail["shape"])],
+        "quantized": bool(scale != 0.0),
+    }
+    if len(scales) > 1:
+        entry["scales"] = scales
+        entry["zero_points"] = zero_points
+        entry["quantized_dimension"] = int(parameters.get("quantized_dimension", 0))
+    return entry
+
+
 def _scales_and_zero_points(detail: dict, ndim: int) -> tuple[np.ndarray, np.ndarray]:
     """Scales and zero points shaped to broadcast over a tensor of rank ``ndim``.
 

@@ -339,3 +339,41 @@ def test_show_verification_prints_each_check_in_french(tmp_path, full_model, cap
     printed = capsys.readouterr().out
     assert "✓ empreinte sha256 identique" in printed
     assert "fichier vérifié" in printed
+
+
+def test_metadata_describes_tensors_like_inspect(full_model):
+    from helpers.inspection import inspect_model
+
+    metadata = build_metadata(
+        full_model,
+        mode="int8-full",
+        source="data/modele_demo",
+        input_size=None,
+        normalization="symmetric",
+    )
+    report = inspect_model(full_model)
+    assert metadata["inputs"] == report["inputs"]
+    assert metadata["outputs"] == report["outputs"]
+    assert metadata["inputs"][0]["shape_signature"][1:] == [64, 64, 3]
+
+
+def test_metadata_versions_and_modes_come_from_one_place(full_model, monkeypatch):
+    from helpers import quantization
+    from helpers.environment import installed_version
+
+    metadata = build_metadata(
+        full_model,
+        mode="int8-full",
+        source="data/modele_demo",
+        input_size=None,
+        normalization="symmetric",
+    )
+    assert metadata["versions"]["ai_edge_litert"] == installed_version(("ai-edge-litert",))
+    # A mode added to the course's list is accepted without a second list to update.
+    monkeypatch.setattr(quantization, "MODES", (*quantization.MODES, "int4"))
+    assert (
+        build_metadata(
+            full_model, mode="int4", source="x", input_size=None, normalization="symmetric"
+        )["mode"]
+        == "int4"
+    )

@@ -524,3 +524,21 @@ def test_hidden_folders_and_files_are_not_labels_nor_images(raw_tflite_models, t
     result = evaluate_model(raw_tflite_models["int8-full"], folder)
     assert result["labels"] == labels
     assert result["count"] == 5
+
+
+def test_sizes_metadata_and_tensors_are_handled_in_one_place():
+    from helpers import export, inspection, units
+
+    assert inspection.format_size is units.format_size
+    assert units.format_size(183_412, digits=0) == "183 ko"
+    assert not hasattr(export, "tensor_description")
+    assert getattr(inspection, "read_metadata", export.read_metadata) is export.read_metadata
+
+
+def test_metadata_that_is_not_a_json_object_is_refused_like_bundle(raw_tflite_models, tmp_path):
+    folder = _small_labeled_folder(tmp_path, ["anneau"])
+    model = tmp_path / "modele.tflite"
+    model.write_bytes(raw_tflite_models["int8-full"])
+    model.with_suffix(".json").write_text("[]", encoding="utf-8")
+    with pytest.raises(KitError, match="objet JSON"):
+        evaluate_model(model, folder)
