@@ -438,22 +438,23 @@ def convert(
         warnings = check_representative_dataset(
             representative_dataset, (batch, height, width, channels), value_range
         )
-    converter = make_converter(
-        model_dir,
-        mode,
-        representative_dataset if mode in INTEGER_MODES else None,
-        io_type,
-        input_size=input_size,
-    )
-    start = time.perf_counter()
     try:
         with _quiet_tensorflow_logger():
+            # Loading the SavedModel and tracing its signature can fail too, not only convert().
+            converter = make_converter(
+                model_dir,
+                mode,
+                representative_dataset if mode in INTEGER_MODES else None,
+                io_type,
+                input_size=input_size,
+            )
+            start = time.perf_counter()
             model_bytes = converter.convert()
+            seconds = time.perf_counter() - start
     except KitError:
         raise
     except Exception as error:  # the converter raises ConverterError, ValueError, RuntimeError
         raise explain_conversion_error(error, mode) from error
-    seconds = time.perf_counter() - start
     if mode == "int8-full":
         computed_in_float = float_ops(model_bytes)
         if computed_in_float:

@@ -314,6 +314,24 @@ def test_op_missing_from_tensorflow_lite_is_named(tmp_path):
         convert(path, "float32")
 
 
+@pytest.mark.parametrize(
+    ("mode", "factory"),
+    [("float32", "from_saved_model"), ("int8-full", "from_concrete_functions")],
+)
+def test_a_failure_while_preparing_the_converter_is_explained(monkeypatch, mode, factory):
+    # Loading the SavedModel or tracing its signature happens before convert(): a failure
+    # there must give the same French message, not a traceback.
+    import tensorflow as tf
+
+    def fail(*args, **kwargs):
+        raise ValueError("Could not trace the signature\nsecond line")
+
+    monkeypatch.setattr(tf.lite.TFLiteConverter, factory, fail)
+    dataset = dataset_of([GOOD])
+    with pytest.raises(KitError, match=rf"conversion en mode {mode} a échoué : Could not trace"):
+        convert(DEMO_MODEL_DIR, mode, dataset if mode == "int8-full" else None)
+
+
 def test_older_tensorflow_quantization_message_is_parsed():
     error = RuntimeError("error: Quantization not yet supported for op: 'CUMSUM'.")
     explained = explain_conversion_error(error, "int8-full")
