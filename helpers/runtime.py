@@ -289,23 +289,41 @@ def check_image_input(interpreter, size: tuple[int, int] | None = None) -> tuple
     return fixed[0], fixed[1], shape[3]
 
 
+def _fit_input(interpreter, images) -> tuple[dict, np.ndarray]:
+    """The input detail and the images with their batch axis; a free-size input (-1) is
+    resized here to the images' size, so every caller feeds such a model the same way."""
+    detail = interpreter.get_input_details()[0]
+    signature = [int(v) for v in detail.get("shape_signature", detail["shape"])]
+    images = np.asarray(images)
+    if images.ndim == len(signature) - 1:
+        images = images[None]  # a single image: add the batch axis
+    shape = tuple(int(v) for v in images.shape[1:])
+    if len(shape) != len(signature) - 1 or any(
+        fixed >= 0 and fixed != given for fixed, given in zip(signature[1:], shape, strict=True)
+    ):
+        expected = tuple(int(v) for v in detail["shape"][1:])
+        if any(v < 0 for v in signature[1:]):
+            expected = f"{tuple(signature[1:])} (-1 : taille libre)"
+        raise KitError(
+            f"Les images ont la forme {shape} mais le modèle attend {expected} (hauteur, "
+            "largeur, canaux) : redimensionnez-les."
+        )
+    if tuple(int(v) for v in detail["shape"][1:]) != shape:
+        interpreter.resize_tensor_input(detail["index"], [1, *shape])
+        interpreter.allocate_tensors()
+        detail = interpreter.get_input_details()[0]
+    return detail, images
+
+
 def run_model(interpreter, images: np.ndarray) -> np.ndarray:
     """Sorties déquantifiées (float32) pour des images normalisées, une image à la fois.
 
     Les images sont quantifiées avec les paramètres de l'entrée du modèle si elle est entière.
+    Un modèle à taille libre (-1) est redimensionné à la taille des images.
     Introduit dans le notebook 03.
     """
-    input_detail = interpreter.get_input_details()[0]
+    input_detail, images = _fit_input(interpreter, images)
     output_detail = interpreter.get_output_details()[0]
-    images = np.asarray(images)
-    expected = tuple(int(v) for v in input_detail["shape"][1:])
-    if images.ndim == len(expected):
-        images = images[None]  # a single image: add the batch axis
-    if tuple(images.shape[1:]) != expected:
-        raise KitError(
-            f"Les images ont la forme {tuple(images.shape[1:])} mais le modèle attend "
-            f"{expected} (hauteur, largeur, canaux) : redimensionnez-les."
-        )
     if np.issubdtype(images.dtype, np.integer):
         raise KitError(
             f"Les images sont des entiers ({images.dtype.name}, des pixels bruts ?) : donnez des "

@@ -377,3 +377,13 @@ def test_metadata_versions_and_modes_come_from_one_place(full_model, monkeypatch
         )["mode"]
         == "int4"
     )
+
+
+def test_verify_written_model_compares_outputs_of_a_free_size_model(tmp_path):
+    from tiny_models import free_size_model
+
+    content = free_size_model()
+    path = write_model(tmp_path / "libre.tflite", content)
+    images = np.random.default_rng(0).uniform(-1, 1, (3, 16, 16, 3)).astype(np.float32)
+    report = verify_written_model(path, content, images)
+    assert report["outputs_ok"] is True and report["num_images"] == 3

@@ -542,3 +542,9 @@ def test_metadata_that_is_not_a_json_object_is_refused_like_bundle(raw_tflite_mo
     model.with_suffix(".json").write_text("[]", encoding="utf-8")
     with pytest.raises(KitError, match="objet JSON"):
         evaluate_model(model, folder)
+
+
+def test_compare_modes_runs_a_free_size_model_at_the_images_size(dynamic_size_model):
+    images = np.random.default_rng(0).uniform(-1, 1, (4, 16, 16, 3)).astype(np.float32)
+    results = compare_modes({"int8-full": dynamic_size_model}, images, [0, 1, 0, 1], [0, 1, 0, 1])
+    assert results["int8-full"]["probabilities"].shape == (4, 2)

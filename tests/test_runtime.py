@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import helpers.runtime as runtime
 from helpers.errors import KitError
-from helpers.runtime import list_ops
+from helpers.runtime import check_image_input, list_ops, load_interpreter, run_model
 
 
 def test_list_ops_gives_the_file_ops_in_order_without_the_delegate(raw_tflite_models):
@@ -31,3 +32,45 @@ def test_litert_without_the_ops_list_names_the_version_to_install(raw_tflite_mod
     monkeypatch.setattr(runtime, "load_interpreter", lambda *a, **k: WithoutOpsList())
     with pytest.raises(KitError, match=r"ai-edge-litert==2\.3\.0"):
         list_ops(raw_tflite_models["int8"])
+
+
+# --- free input size (-1) ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def free_size_model() -> bytes:
+    from tiny_models import free_size_model
+
+    return free_size_model()
+
+
+def _images(size, count=3, channels=3):
+    rng = np.random.default_rng(0)
+    return rng.uniform(-1, 1, (count, size, size, channels)).astype(np.float32)
+
+
+def test_run_model_feeds_a_free_size_model_at_the_images_size(free_size_model):
+    images = _images(16)
+    outputs = run_model(load_interpreter(free_size_model), images)
+    assert outputs.shape == (3, 5)
+    np.testing.assert_allclose(outputs.sum(axis=1), 1.0, atol=0.03)
+    # The same as resizing the input by hand first, as evaluate_model does.
+    interpreter = load_interpreter(free_size_model)
+    check_image_input(interpreter, (16, 16))
+    np.testing.assert_array_equal(run_model(interpreter, images), outputs)
+    # And the same interpreter takes another size afterwards.
+    assert run_model(interpreter, _images(24, count=1)).shape == (1, 5)
+
+
+def test_run_model_on_a_free_size_model_still_checks_the_channels(free_size_model):
+    with pytest.raises(KitError, match="taille libre.*redimensionnez"):
+        run_model(load_interpreter(free_size_model), _images(16, channels=1))
+
+
+def test_run_model_message_for_a_fixed_size_is_unchanged(raw_tflite_models):
+    with pytest.raises(KitError) as error:
+        run_model(load_interpreter(raw_tflite_models["int8"]), _images(32))
+    assert str(error.value) == (
+        "Les images ont la forme (32, 32, 3) mais le modèle attend (64, 64, 3) (hauteur, "
+        "largeur, canaux) : redimensionnez-les."
+    )
