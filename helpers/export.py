@@ -90,11 +90,22 @@ def _source_name(source) -> str:
 
 
 def _check_input_size(input_size, input_detail: dict) -> list[int]:
+    """(hauteur, largeur) des images : celles, fixes, du modèle, sinon ``input_size``."""
+    shape = [int(n) for n in input_detail.get("shape_signature", input_detail["shape"])]
+    image = len(shape) == 4
+    free = image and (shape[1] < 1 or shape[2] < 1)
     if input_size is None:
-        shape = [int(n) for n in input_detail["shape"]]
-        if len(shape) != 4:
+        if not image:
             raise KitError(
                 f"L'entrée du modèle a la forme {shape} : donnez input_size=(hauteur, largeur)."
+            )
+        if free:
+            raise KitError(
+                f"L'entrée « {input_detail['name']} » a une taille libre ({shape}, -1 = libre) : "
+                "rien ne dit à quelle taille donner les images. Quantifiez le modèle à une "
+                "taille fixe (--input-size HxW, ou input_size=(hauteur, largeur) de convert) "
+                "pour que le fichier l'ait en lui ; à défaut, donnez input_size=(hauteur, "
+                "largeur), celle des images qu'il verra."
             )
         return shape[1:3]
     try:
@@ -106,6 +117,12 @@ def _check_input_size(input_size, input_detail: dict) -> list[int]:
         ) from None
     if height <= 0 or width <= 0:
         raise KitError(f"Taille d'entrée {input_size!r} : les dimensions doivent être positives.")
+    if image and not free and [height, width] != shape[1:3]:
+        raise KitError(
+            f"Taille d'entrée {height}×{width} donnée, mais le modèle a une entrée fixe "
+            f"{shape[1]}×{shape[2]} : donnez input_size=None (lue dans le modèle) ou "
+            f"({shape[1]}, {shape[2]})."
+        )
     return [height, width]
 
 
@@ -605,6 +622,15 @@ def _bundle_metadata(model_path: Path, content: bytes, labels_file) -> tuple[dic
                 f"{metadata_path(model_path).name} est incomplet (pas de « {key} ») : "
                 "réécrivez le modèle avec write_model et build_metadata."
             )
+    size = metadata["input_size"]
+    if not (
+        isinstance(size, list) and len(size) == 2 and all(type(n) is int and n > 0 for n in size)
+    ):
+        raise KitError(
+            f"{metadata_path(model_path).name} : « input_size » vaut {size!r}, il faut [hauteur, "
+            "largeur] en pixels. Réécrivez le modèle avec ses métadonnées (build_metadata, ou "
+            "« python -m helpers quantize » avec --input-size HxW)."
+        )
     return metadata, labels
 
 

@@ -115,7 +115,7 @@ def read_labels(path: Path) -> list[str]:
 class Classifier:
     """Le modèle LiteRT, avec la préparation des images et la lecture de la sortie."""
 
-    def __init__(self, model_path: Path, normalization: str, num_threads: int):
+    def __init__(self, model_path: Path, normalization: str, num_threads: int, input_size=None):
         if normalization not in NORMALIZATIONS:
             raise UsageError(
                 f"normalisation inconnue « {normalization} » : symmetric, unit ou raw."
@@ -134,6 +134,9 @@ class Classifier:
             raise UsageError(
                 f"entrée de forme {shape} : ce script attend une image (1, hauteur, largeur, 1 ou 3)."
             )
+        signature = [int(n) for n in self.input_detail.get("shape_signature", shape)]
+        if signature[1] < 1 or signature[2] < 1:
+            shape = self._fix_free_size(model_path, signature, input_size)
         if len(self.output_detail["shape"]) != 2:
             raise UsageError(
                 "ce script attend un modèle de classification (une sortie de forme (1, N)) ; "
@@ -142,6 +145,33 @@ class Classifier:
         _, self.height, self.width, self.channels = shape
         self.input_dtype = np.dtype(self.input_detail["dtype"])
         self.low, self.high = NORMALIZATIONS[normalization]
+
+    def _fix_free_size(self, model_path: Path, signature: list[int], input_size) -> list[int]:
+        """A free-size input (-1) gets the size written in the metadata at quantization."""
+        valid = (
+            isinstance(input_size, list)
+            and len(input_size) == 2
+            and all(type(n) is int and n > 0 for n in input_size)
+        )
+        if not valid:
+            raise UsageError(
+                f"l'entrée du modèle a une taille libre ({signature}, -1 = libre) et "
+                f"{model_path.with_suffix('.json').name} ne donne pas sa taille (clé "
+                "« input_size ») : quantifiez le modèle avec --input-size HxW (le fichier aura "
+                "une taille fixe), puis refaites ce dossier avec « python -m helpers bundle »."
+            )
+        shape = [1, input_size[0], input_size[1], signature[3]]
+        try:
+            self.interpreter.resize_tensor_input(self.input_detail["index"], shape)
+            self.interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as error:
+            raise UsageError(
+                f"LiteRT ne peut pas donner à {model_path.name} des images "
+                f"{input_size[0]}×{input_size[1]} : {str(error).strip()[:200]}"
+            ) from error
+        self.input_detail = self.interpreter.get_input_details()[0]
+        self.output_detail = self.interpreter.get_output_details()[0]
+        return shape
 
     def prepare(self, image: Image.Image) -> np.ndarray:
         """Image PIL -> tenseur d'entrée : couleurs, taille, normalisation, puis quantification."""
@@ -340,7 +370,7 @@ def run(args) -> int:
     labels_path = Path(args.etiquettes) if args.etiquettes else model_path.parent / "labels.txt"
     labels = read_labels(labels_path)
     normalization = args.normalisation or metadata.get("normalization", "symmetric")
-    classifier = Classifier(model_path, normalization, args.threads)
+    classifier = Classifier(model_path, normalization, args.threads, metadata.get("input_size"))
     num_outputs = int(classifier.output_detail["shape"][-1])
     if num_outputs != len(labels):
         raise UsageError(

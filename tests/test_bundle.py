@@ -453,3 +453,61 @@ def test_script_reports_bad_metadata_and_latin1_labels_in_french(tmp_path):
     labels.write_bytes("lévrier\n".encode("latin-1"))
     with pytest.raises(UsageError, match="enregistrez le fichier en UTF-8"):
         read_labels(labels)
+
+
+@pytest.fixture(scope="module")
+def free_size_content() -> bytes:
+    from tiny_models import free_size_model
+
+    return free_size_model()
+
+
+def test_bundle_of_a_free_size_model_without_metadata_asks_for_a_fixed_size(
+    tmp_path, free_size_content, capsys
+):
+    model = tmp_path / "libre.tflite"
+    model.write_bytes(free_size_content)
+    arguments = ["--output", str(tmp_path / "pi"), "--labels", str(LABELS_FILE)]
+    assert main(["bundle", str(model), *arguments]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("Erreur : ") and "taille libre" in error and "--input-size" in error
+    assert not (tmp_path / "pi").exists()
+
+
+def test_bundle_refuses_metadata_without_a_usable_input_size(tmp_path, written_model):
+    path = written_model.with_suffix(".json")
+    metadata = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps({**metadata, "input_size": "64x64"}), encoding="utf-8")
+    with pytest.raises(KitError, match="input_size"):
+        make_bundle(written_model, tmp_path / "pi")
+
+
+def test_script_feeds_a_free_size_model_at_the_size_of_its_metadata(
+    tmp_path, free_size_content, capsys
+):
+    from helpers import pi_classifier
+
+    metadata = build_metadata(
+        free_size_content,
+        mode="int8-full",
+        source="libre",
+        input_size=(16, 24),
+        normalization="symmetric",
+        labels=list(LABELS),
+    )
+    model = write_model(tmp_path / "export" / "libre.tflite", free_size_content, metadata)
+    bundle = make_bundle(model, tmp_path / "pi")
+    images = tmp_path / "images"
+    images.mkdir()
+    shutil.copy(TEST_DIR / "cercle" / "cercle_000.png", images / "cercle.png")
+    script_model = bundle / "libre.tflite"
+    assert pi_classifier.main([str(images), "--modele", str(script_model), "--threads", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Modèle libre.tflite : entrée 16×24 int8")
+    assert lines[1].startswith("cercle.png : ")
+    # Without the size in the metadata, the script stops with what to do.
+    (bundle / "libre.json").write_text(json.dumps({"normalization": "symmetric"}), "utf-8")
+    assert pi_classifier.main([str(images), "--modele", str(script_model)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("Erreur : l'entrée du modèle a une taille libre")
+    assert "--input-size HxW" in error

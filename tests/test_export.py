@@ -387,3 +387,26 @@ def test_verify_written_model_compares_outputs_of_a_free_size_model(tmp_path):
     images = np.random.default_rng(0).uniform(-1, 1, (3, 16, 16, 3)).astype(np.float32)
     report = verify_written_model(path, content, images)
     assert report["outputs_ok"] is True and report["num_images"] == 3
+
+
+@pytest.fixture(scope="module")
+def free_size_content() -> bytes:
+    from tiny_models import free_size_model
+
+    return free_size_model()
+
+
+def test_metadata_of_a_free_size_model_needs_the_size(free_size_content):
+    arguments = dict(mode="int8-full", source="libre", normalization="symmetric")
+    with pytest.raises(KitError, match=r"taille libre.*--input-size HxW"):
+        build_metadata(free_size_content, input_size=None, **arguments)
+    metadata = build_metadata(free_size_content, input_size=(16, 16), **arguments)
+    assert metadata["input_size"] == [16, 16]
+    assert metadata["inputs"][0]["shape_signature"] == [1, -1, -1, 3]
+
+
+def test_metadata_refuses_a_size_the_fixed_model_does_not_have(full_model):
+    with pytest.raises(KitError, match="entrée fixe 64×64"):
+        build_metadata(
+            full_model, mode="int8-full", source="x", input_size=(32, 32), normalization="unit"
+        )
