@@ -32,7 +32,7 @@ from helpers.runtime import (
     describe_tensor,
     load_interpreter,
     read_model_bytes,
-    run_model,
+    run_model_outputs,
 )
 from helpers.units import format_size
 
@@ -475,10 +475,12 @@ def verify_written_model(path, model_bytes=None, images=None, metadata: dict | N
                 f"Les images doivent être un tableau float32 (N, hauteur, largeur, canaux) déjà "
                 f"normalisé ; reçu {images.dtype} de forme {images.shape}."
             )
-        from_file = run_model(load_interpreter(content), images)
-        from_memory = run_model(load_interpreter(in_memory), images)
-        report["outputs_ok"] = bool(np.array_equal(from_file, from_memory))
-        report["max_abs_difference"] = float(np.max(np.abs(from_file - from_memory)))
+        # Every output, matched by position: both sides are the same model.
+        from_file = run_model_outputs(load_interpreter(content), images)
+        from_memory = run_model_outputs(load_interpreter(in_memory), images)
+        pairs = list(zip(from_file, from_memory, strict=True))
+        report["outputs_ok"] = all(np.array_equal(a, b) for a, b in pairs)
+        report["max_abs_difference"] = max(float(np.max(np.abs(a - b))) for a, b in pairs)
         report["num_images"] = len(images)
     checks = [
         report[key]

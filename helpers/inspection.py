@@ -30,6 +30,7 @@ from helpers.images import (
 )
 from helpers.runtime import (
     check_image_input,
+    check_single_output,
     describe_tensor,
     load_interpreter,
     op_details,
@@ -312,8 +313,9 @@ def evaluate_model(
     labels = _labels_for(image_dir, labels, metadata)
     items = list_labeled_images(image_dir, labels)
     interpreter = load_interpreter(content, num_threads=num_threads)
+    output_detail = check_single_output(interpreter)
     height, width, channels = check_image_input(interpreter, _metadata_size(metadata))
-    output_shape = [int(v) for v in interpreter.get_output_details()[0]["shape"]]
+    output_shape = [int(v) for v in output_detail["shape"]]
     if output_shape[-1] != len(labels):
         raise KitError(
             f"Le modèle a {output_shape[-1]} sorties mais il y a {len(labels)} étiquettes "

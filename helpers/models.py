@@ -66,9 +66,20 @@ class FloatModel:
         self.output_names = sorted(self.signature.structured_outputs)
 
     def predict(self, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
-        """Sorties du modèle flottant pour des images normalisées (float32, avec l'axe du lot)."""
+        """Sorties du modèle flottant pour des images normalisées (float32, avec l'axe du lot).
+
+        Suppose un classifieur (une seule sortie) ; un modèle à plusieurs sorties est refusé.
+        """
         import tensorflow as tf
 
+        if len(self.output_names) != 1:
+            from helpers.runtime import several_outputs_error
+
+            raise several_outputs_error(
+                self.output_names,
+                "model.signature(**{model.input.name: images}), un dictionnaire par nom de "
+                "sortie,",
+            )
         outputs = []
         for start in range(0, len(images), batch_size):
             batch = tf.constant(images[start : start + batch_size], dtype=tf.float32)

@@ -127,8 +127,16 @@ class Classifier:
             raise UsageError(
                 f"LiteRT ne peut pas charger {model_path.name} : {str(error).strip()[:200]}"
             ) from error
+        outputs = self.interpreter.get_output_details()
+        if len(outputs) != 1:
+            raise UsageError(
+                f"ce modèle a {len(outputs)} sorties : ce script suppose un classifieur à une "
+                "sortie (une probabilité par étiquette). Pour un modèle à plusieurs sorties (un "
+                "détecteur, par exemple), lisez-les une à une dans votre propre script avec "
+                "interpreter.get_output_details() et interpreter.get_tensor()."
+            )
         self.input_detail = self.interpreter.get_input_details()[0]
-        self.output_detail = self.interpreter.get_output_details()[0]
+        self.output_detail = outputs[0]
         shape = [int(n) for n in self.input_detail["shape"]]
         if len(shape) != 4 or shape[3] not in (1, 3):
             raise UsageError(

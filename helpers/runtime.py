@@ -315,24 +315,66 @@ def _fit_input(interpreter, images) -> tuple[dict, np.ndarray]:
     return detail, images
 
 
-def run_model(interpreter, images: np.ndarray) -> np.ndarray:
-    """Sorties déquantifiées (float32) pour des images normalisées, une image à la fois.
+def several_outputs_error(names: list[str], how: str) -> KitError:
+    """L'erreur d'une fonction qui suppose un classifieur (une sortie) devant plusieurs sorties.
 
-    Les images sont quantifiées avec les paramètres de l'entrée du modèle si elle est entière.
-    Un modèle à taille libre (-1) est redimensionné à la taille des images.
+    ``how`` dit comment obtenir toutes les sorties pour les comparer une à une.
     Introduit dans le notebook 03.
     """
+    return KitError(
+        f"Ce modèle a {len(names)} sorties ({', '.join(names)}) : la précision par étiquette "
+        "suppose un classifieur à une sortie. Comparez les sorties une à une : "
+        f"{how} les donne toutes."
+    )
+
+
+def check_single_output(interpreter) -> dict:
+    """La sortie d'un classifieur (une seule sortie), ou une erreur claire s'il y en a plusieurs.
+
+    Introduit dans le notebook 03.
+    """
+    outputs = interpreter.get_output_details()
+    if len(outputs) != 1:
+        raise several_outputs_error(
+            [str(d["name"]) for d in outputs],
+            "helpers.runtime.run_model_outputs(interpreter, images), dans l'ordre de "
+            "interpreter.get_output_details(),",
+        )
+    return outputs[0]
+
+
+def run_model_outputs(interpreter, images: np.ndarray) -> list[np.ndarray]:
+    """Toutes les sorties déquantifiées (float32), une par sortie dans l'ordre de
+    ``interpreter.get_output_details()``, pour des images normalisées, une image à la fois.
+
+    Comme ``run_model``, pour un modèle à plusieurs sorties (un détecteur, par exemple).
+    Introduit dans le notebook 04.
+    """
     input_detail, images = _fit_input(interpreter, images)
-    output_detail = interpreter.get_output_details()[0]
     if np.issubdtype(images.dtype, np.integer):
         raise KitError(
             f"Les images sont des entiers ({images.dtype.name}, des pixels bruts ?) : donnez des "
             "images normalisées en float32 (helpers.images.normalize) ; run_model les quantifie "
             "lui-même avec les paramètres du modèle."
         )
-    outputs = []
+    output_details = interpreter.get_output_details()
+    outputs = [[] for _ in output_details]
     for image in images:
         interpreter.set_tensor(input_detail["index"], quantize(image[None], input_detail))
         interpreter.invoke()
-        outputs.append(dequantize(interpreter.get_tensor(output_detail["index"]), output_detail)[0])
-    return np.stack(outputs)
+        for collected, detail in zip(outputs, output_details, strict=True):
+            collected.append(dequantize(interpreter.get_tensor(detail["index"]), detail)[0])
+    return [np.stack(collected) for collected in outputs]
+
+
+def run_model(interpreter, images: np.ndarray) -> np.ndarray:
+    """Sorties déquantifiées (float32) d'un classifieur pour des images normalisées, une image
+    à la fois.
+
+    Les images sont quantifiées avec les paramètres de l'entrée du modèle si elle est entière.
+    Un modèle à taille libre (-1) est redimensionné à la taille des images. Un modèle à
+    plusieurs sorties est refusé : ``run_model_outputs`` les donne toutes.
+    Introduit dans le notebook 03.
+    """
+    check_single_output(interpreter)
+    return run_model_outputs(interpreter, images)[0]

@@ -511,3 +511,14 @@ def test_script_feeds_a_free_size_model_at_the_size_of_its_metadata(
     error = capsys.readouterr().err
     assert error.startswith("Erreur : l'entrée du modèle a une taille libre")
     assert "--input-size HxW" in error
+
+
+def test_script_refuses_a_model_with_several_outputs(tmp_path):
+    from tiny_models import two_output_model
+
+    from helpers.pi_classifier import Classifier, UsageError
+
+    model = tmp_path / "detecteur.tflite"
+    model.write_bytes(two_output_model())
+    with pytest.raises(UsageError, match="2 sorties : ce script suppose un classifieur"):
+        Classifier(model, "symmetric", 1)

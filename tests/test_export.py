@@ -410,3 +410,28 @@ def test_metadata_refuses_a_size_the_fixed_model_does_not_have(full_model):
         build_metadata(
             full_model, mode="int8-full", source="x", input_size=(32, 32), normalization="unit"
         )
+
+
+def test_verify_written_model_compares_every_output(tmp_path, monkeypatch):
+    from tiny_models import two_output_model
+
+    content = two_output_model()
+    path = write_model(tmp_path / "detecteur.tflite", content)
+    images = np.zeros((2, 64, 64, 3), dtype=np.float32)
+    report = verify_written_model(path, content, images)
+    assert report["outputs_ok"] is True and report["max_abs_difference"] == 0.0
+
+    # A difference in the second output only must be seen.
+    real = export.run_model_outputs
+    calls = []
+
+    def second_output_differs(interpreter, batch):
+        outputs = real(interpreter, batch)
+        calls.append(1)
+        if len(calls) == 2:
+            outputs[1] = outputs[1] + 0.5
+        return outputs
+
+    monkeypatch.setattr(export, "run_model_outputs", second_output_differs)
+    report = verify_written_model(path, content, images)
+    assert report["outputs_ok"] is False and report["max_abs_difference"] == pytest.approx(0.5)

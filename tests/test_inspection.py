@@ -548,3 +548,20 @@ def test_compare_modes_runs_a_free_size_model_at_the_images_size(dynamic_size_mo
     images = np.random.default_rng(0).uniform(-1, 1, (4, 16, 16, 3)).astype(np.float32)
     results = compare_modes({"int8-full": dynamic_size_model}, images, [0, 1, 0, 1], [0, 1, 0, 1])
     assert results["int8-full"]["probabilities"].shape == (4, 2)
+
+
+@pytest.fixture(scope="module")
+def two_output_model() -> bytes:
+    from tiny_models import two_output_model
+
+    return two_output_model()
+
+
+def test_evaluate_and_compare_refuse_a_model_with_several_outputs(two_output_model, tmp_path):
+    labels = ["anneau", "cercle", "croix", "losange", "triangle"]
+    folder = _small_labeled_folder(tmp_path, labels, per_label=1)
+    with pytest.raises(KitError, match="2 sorties .*classifieur à une sortie"):
+        evaluate_model(two_output_model, folder)
+    images = np.zeros((2, 64, 64, 3), dtype=np.float32)
+    with pytest.raises(KitError, match="2 sorties"):
+        compare_modes({"float32": two_output_model}, images, [0, 1], [0, 1])

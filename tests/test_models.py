@@ -101,3 +101,13 @@ def test_labeled_images_can_be_read_as_grayscale():
     images, targets = load_labeled_images(TEST_DIR, list(demo_data.LABELS), (16, 24), "unit", 1)
     assert images.shape == (len(targets), 16, 24, 1)
     assert images.dtype == np.float32 and 0.0 <= images.min() and images.max() <= 1.0
+
+
+def test_predict_refuses_a_model_with_several_outputs(tmp_path):
+    from tiny_models import two_output_saved_model
+
+    two_output_saved_model(tmp_path / "detecteur")
+    model = load_saved_model(tmp_path / "detecteur")
+    assert model.input.size == (64, 64)
+    with pytest.raises(KitError, match=r"2 sorties \(boites, scores\).*une à une"):
+        model.predict(np.zeros((1, 64, 64, 3), dtype=np.float32))

@@ -7,7 +7,13 @@ import pytest
 
 import helpers.runtime as runtime
 from helpers.errors import KitError
-from helpers.runtime import check_image_input, list_ops, load_interpreter, run_model
+from helpers.runtime import (
+    check_image_input,
+    list_ops,
+    load_interpreter,
+    run_model,
+    run_model_outputs,
+)
 
 
 def test_list_ops_gives_the_file_ops_in_order_without_the_delegate(raw_tflite_models):
@@ -74,3 +80,34 @@ def test_run_model_message_for_a_fixed_size_is_unchanged(raw_tflite_models):
         "Les images ont la forme (32, 32, 3) mais le modèle attend (64, 64, 3) (hauteur, "
         "largeur, canaux) : redimensionnez-les."
     )
+
+
+# --- several outputs -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_output_model() -> bytes:
+    from tiny_models import two_output_model
+
+    return two_output_model(integer=True)
+
+
+def test_run_model_refuses_a_model_with_several_outputs(two_output_model):
+    with pytest.raises(KitError, match="2 sorties .*classifieur à une sortie.*une à une"):
+        run_model(load_interpreter(two_output_model), _images(64))
+
+
+def test_run_model_outputs_gives_every_output_in_the_details_order(two_output_model):
+    interpreter = load_interpreter(two_output_model)
+    outputs = run_model_outputs(interpreter, _images(64))
+    shapes = [tuple(int(n) for n in d["shape"]) for d in interpreter.get_output_details()]
+    assert [o.shape[1:] for o in outputs] == [shape[1:] for shape in shapes]
+    assert sorted(o.shape for o in outputs) == [(3, 4), (3, 5)]
+    assert all(o.dtype == np.float32 for o in outputs)
+
+
+def test_run_model_of_a_classifier_is_its_only_output(raw_tflite_models):
+    images = _images(64)
+    single = run_model(load_interpreter(raw_tflite_models["int8-full"]), images)
+    (every,) = run_model_outputs(load_interpreter(raw_tflite_models["int8-full"]), images)
+    np.testing.assert_array_equal(single, every)
