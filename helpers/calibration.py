@@ -63,12 +63,20 @@ def model_input_shape(model_dir, input_size=None) -> tuple[int, int, int]:
 
     ``input_size`` (hauteur, largeur) n'est demandé que si le modèle accepte une taille libre.
     Erreur claire pour un dossier qui n'est pas un SavedModel, un modèle à plusieurs entrées ou
-    une entrée qui n'est pas une image flottante. Introduit dans le notebook 01.
+    une entrée qui n'est pas une image float32. Introduit dans le notebook 01.
     """
     from helpers.models import check_saved_model_dir, load_saved_model
 
     check_saved_model_dir(model_dir)  # cheap check before importing TensorFlow
-    spec = load_saved_model(model_dir).input
+    return input_spec_shape(load_saved_model(model_dir).input, input_size)
+
+
+def input_spec_shape(spec, input_size=None) -> tuple[int, int, int]:
+    """(hauteur, largeur, canaux) d'une entrée déjà lue (``load_saved_model(...).input``).
+
+    Les vérifications de ``model_input_shape``, sans recharger le modèle.
+    Introduit dans le notebook 02.
+    """
     shape_text = "(" + ", ".join("None" if d is None else str(d) for d in spec.shape) + ")"
     cannot_feed = (
         "Ce chargeur d'images ne sait pas l'alimenter : écrivez votre propre fonction "
@@ -101,6 +109,7 @@ def model_input_shape(model_dir, input_size=None) -> tuple[int, int, int]:
             "un lot libre (None) ou de 1."
         )
     height, width = spec.shape[1], spec.shape[2]
+    channels = int(spec.channels)
     if height is None or width is None:
         if input_size is None:
             raise KitError(
@@ -115,14 +124,16 @@ def model_input_shape(model_dir, input_size=None) -> tuple[int, int, int]:
                     f"La {name} demandée ({given}) ne correspond pas à celle du modèle ({fixed}) "
                     f"{shape_text} : corrigez input_size."
                 )
-        return size[0], size[1], int(spec.channels)
-    if input_size is not None and _check_size(input_size) != (height, width):
-        raise KitError(
-            f"Le modèle attend des images de {height}×{width} {shape_text}, pas "
-            f"{_check_size(input_size)[0]}×{_check_size(input_size)[1]} : retirez input_size "
-            "(la taille est lue dans le modèle) ou donnez la sienne."
-        )
-    return int(height), int(width), int(spec.channels)
+        return size[0], size[1], channels
+    if input_size is not None:
+        given_height, given_width = _check_size(input_size)
+        if (given_height, given_width) != (height, width):
+            raise KitError(
+                f"Le modèle attend des images de {height}×{width} {shape_text}, pas "
+                f"{given_height}×{given_width} : retirez input_size (la taille est lue dans le "
+                "modèle) ou donnez la sienne."
+            )
+    return int(height), int(width), channels
 
 
 # --------------------------------------------------------------------------------------------
