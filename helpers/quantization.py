@@ -79,33 +79,22 @@ def _require_dataset(mode: str, representative_dataset) -> None:
         )
 
 
-def _batch_one_converter(model_dir: Path, input_size: tuple[int, int] | None):
+def _traced_at_batch_one(mode: str, input_size) -> bool:
+    """int8-full is for the Edge TPU (static shapes only); a free-size model needs a size."""
+    return mode == "int8-full" or input_size is not None
+
+
+def _batch_one_converter(model, height: int, width: int):
     """A converter whose input is fixed at (1, H, W, C): static shapes, one image at a time.
 
     ``from_saved_model`` keeps the SavedModel's free batch axis (-1), and the free height and
     width of a model of free size (a (1, 1, 1, C) input that must be resized before each use).
-    The Edge TPU compiler refuses both; tracing the signature with a fixed shape gives a plain
-    static model. ``input_size`` is required only for a model of free size.
+    The Edge TPU compiler refuses both; tracing the signature of the loaded ``model``
+    (a ``FloatModel``) with a fixed shape gives a plain static model.
     """
     import tensorflow as tf
 
-    from helpers.models import load_saved_model
-
-    model = load_saved_model(model_dir)
     spec = model.input
-    if spec.channels is None or len(spec.shape) != 4:
-        raise KitError(
-            f"L'entrée « {spec.name} » du modèle a la forme {spec.shape} : il faut une image "
-            "(lot, hauteur, largeur, canaux) avec un nombre de canaux fixé (1 ou 3)."
-        )
-    if spec.size is not None and input_size is not None and tuple(spec.size) != tuple(input_size):
-        raise KitError(
-            f"Le modèle {model_dir.name} a une taille d'entrée fixe "
-            f"{spec.size[0]}x{spec.size[1]} : la taille {input_size[0]}x{input_size[1]} "
-            "demandée ne peut pas s'appliquer. Retirez-la (--input-size n'est utile que "
-            "pour un modèle de taille libre)."
-        )
-    height, width = spec.size or input_size
     signature = model.signature
 
     @tf.function(
@@ -145,15 +134,25 @@ def make_converter(model_dir, mode, representative_dataset=None, io_type="int8",
     ``input_size`` (hauteur, largeur) fixe la taille d'un modèle de taille libre.
     Introduit dans le notebook 02.
     """
-    import tensorflow as tf
-
     from helpers.models import check_saved_model_dir
 
     check_mode(mode, io_type)
     _require_dataset(mode, representative_dataset)
     model_dir = check_saved_model_dir(model_dir)
-    if mode == "int8-full" or input_size is not None:
-        converter = _batch_one_converter(model_dir, input_size)
+    return _make_converter(model_dir, mode, representative_dataset, io_type, input_size)
+
+
+def _make_converter(model_dir, mode, representative_dataset, io_type, input_size, model=None):
+    """make_converter after its checks; ``model``, if already loaded, is not loaded again."""
+    import tensorflow as tf
+
+    from helpers.calibration import input_spec_shape
+    from helpers.models import load_saved_model
+
+    if _traced_at_batch_one(mode, input_size):
+        model = model if model is not None else load_saved_model(model_dir)
+        height, width, _ = input_spec_shape(model.input, input_size)
+        converter = _batch_one_converter(model, height, width)
     else:
         converter = tf.lite.TFLiteConverter.from_saved_model(str(model_dir))
     if mode == "float32":
@@ -380,35 +379,37 @@ def _not_integer_error(op_names, mode: str) -> KitError:
     )
 
 
-def float_ops(model_bytes: bytes) -> list[str]:
-    """Les opérations d'un modèle ``.tflite`` qui calculent en flottant (hors QUANTIZE/DEQUANTIZE).
+def _float_computations(model_bytes: bytes) -> list[str]:
+    """The ops left computing in float, named in the int8-full error message.
 
-    Introduit dans le notebook 02.
+    ``inspect_model`` decides whether the model is integer only; its count of the ops that
+    touch floats also includes the DEQUANTIZE and QUANTIZE the converter puts around an op it
+    had to leave in float. The message names that op, not the conversions around it.
     """
-    from ai_edge_litert.interpreter import Interpreter
+    from helpers.runtime import load_interpreter, op_details
 
-    interpreter = Interpreter(model_content=bytes(model_bytes))
-    dtypes = {
-        detail["index"]: np.dtype(detail["dtype"]) for detail in interpreter.get_tensor_details()
-    }
     names = []
-    for op in interpreter._get_ops_details():  # no public API lists the ops
-        if op["op_name"] in _CONVERSION_OPS:
-            continue
-        tensors = [int(i) for i in (*op["inputs"], *op["outputs"]) if int(i) >= 0]
-        if any(np.issubdtype(dtypes.get(i, np.dtype(np.int8)), np.floating) for i in tensors):
-            if op["op_name"] not in names:
-                names.append(op["op_name"])
+    for op in op_details(load_interpreter(model_bytes, default_delegates=False)):
+        types = [*op.get("operand_types", []), *op.get("result_types", [])]
+        touches_float = any(np.issubdtype(np.dtype(t), np.floating) for t in types)
+        if touches_float and op["op_name"] not in _CONVERSION_OPS and op["op_name"] not in names:
+            names.append(op["op_name"])
     return names
 
 
-def _io_dtypes(model_bytes: bytes) -> tuple[str, str]:
-    from ai_edge_litert.interpreter import Interpreter
-
-    interpreter = Interpreter(model_content=bytes(model_bytes))
-    input_dtype = np.dtype(interpreter.get_input_details()[0]["dtype"]).name
-    output_dtype = np.dtype(interpreter.get_output_details()[0]["dtype"]).name
-    return input_dtype, output_dtype
+def _check_integer_only(summary: dict, model_bytes: bytes, mode: str) -> None:
+    """Refuses an int8-full model that is not integer only (``summary``: ``inspect_model``)."""
+    if summary["integer_only"]:
+        return
+    # TF 2.21 no longer fails on an op without an integer kernel: it silently leaves it in float.
+    names = _float_computations(model_bytes)
+    if names:
+        raise _not_integer_error(names, mode)
+    reasons = [r for r in summary["reasons"] if not r.startswith("Edge TPU")]
+    raise KitError(
+        f"Le mode {mode} n'a pas donné un modèle entier seulement : {' '.join(reasons)} "
+        "Vérifiez le modèle avec « python -m helpers inspect »."
+    )
 
 
 def convert(
@@ -426,27 +427,43 @@ def convert(
     attendue par le modèle ; ``input_size`` (hauteur, largeur) pour un modèle de taille libre.
     Introduit dans le notebook 02.
     """
-    from helpers.calibration import model_input_shape
+    from helpers.models import check_saved_model_dir, load_saved_model
 
     check_mode(mode, io_type)
     _require_dataset(mode, representative_dataset)
-    height, width, channels = model_input_shape(model_dir, input_size=input_size)
+    check_saved_model_dir(model_dir)  # cheap check before importing TensorFlow
+    model = load_saved_model(model_dir)
+    model_bytes, report, _ = _convert(
+        model, mode, representative_dataset, io_type, value_range, input_size
+    )
+    return model_bytes, report
+
+
+def _convert(
+    model, mode, representative_dataset, io_type, value_range, input_size
+) -> tuple[bytes, ConversionReport, dict]:
+    """convert for an already loaded ``FloatModel``; also returns ``inspect_model``'s report."""
+    from helpers.calibration import input_spec_shape
+    from helpers.inspection import inspect_model
+
+    height, width, channels = input_spec_shape(model.input, input_size)
     warnings = []
     if mode in INTEGER_MODES:
         # A fixed-size conversion traces the model for one image at a time.
-        batch = 1 if (mode == "int8-full" or input_size is not None) else None
+        batch = 1 if _traced_at_batch_one(mode, input_size) else None
         warnings = check_representative_dataset(
             representative_dataset, (batch, height, width, channels), value_range
         )
     try:
         with _quiet_tensorflow_logger():
             # Loading the SavedModel and tracing its signature can fail too, not only convert().
-            converter = make_converter(
-                model_dir,
+            converter = _make_converter(
+                model.model_dir,
                 mode,
                 representative_dataset if mode in INTEGER_MODES else None,
                 io_type,
-                input_size=input_size,
+                input_size,
+                model=model,
             )
             start = time.perf_counter()
             model_bytes = converter.convert()
@@ -455,21 +472,18 @@ def convert(
         raise
     except Exception as error:  # the converter raises ConverterError, ValueError, RuntimeError
         raise explain_conversion_error(error, mode) from error
+    summary = inspect_model(model_bytes)  # one interpreter for every check after the conversion
     if mode == "int8-full":
-        computed_in_float = float_ops(model_bytes)
-        if computed_in_float:
-            # TF 2.21 no longer fails here: it silently leaves these ops in float.
-            raise _not_integer_error(computed_in_float, mode)
-    input_dtype, output_dtype = _io_dtypes(model_bytes)
+        _check_integer_only(summary, model_bytes, mode)
     report = ConversionReport(
         mode=mode,
         size_bytes=len(model_bytes),
-        input_dtype=input_dtype,
-        output_dtype=output_dtype,
+        input_dtype=summary["inputs"][0]["dtype"],
+        output_dtype=summary["outputs"][0]["dtype"],
         seconds=seconds,
         warnings=warnings,
     )
-    return model_bytes, report
+    return model_bytes, report, summary
 
 
 def mode_comparison(
@@ -618,21 +632,22 @@ def check_output_path(output, force: bool = False) -> Path:
     return output
 
 
-def _checked_labels(model_dir: Path, model_bytes: bytes) -> tuple[list[str] | None, str | None]:
-    """Labels found beside the model, kept only if there is one per model output."""
-    from ai_edge_litert.interpreter import Interpreter
+def _checked_labels(model_dir: Path, outputs: list[dict]) -> tuple[list[str] | None, str | None]:
+    """Labels found beside the model, kept only if there is one per model output.
 
+    ``outputs`` are the converted model's outputs, as in ``inspect_model``'s report.
+    """
     from helpers.demo_data import read_labels
 
     labels_file = find_labels_file(model_dir)
     if labels_file is None:
         return None, None
     labels = read_labels(labels_file)
-    output_shape = Interpreter(model_content=model_bytes).get_output_details()[0]["shape"]
-    outputs = int(output_shape[-1]) if len(output_shape) else 0
-    if len(labels) != outputs:
+    output_shape = outputs[0]["shape"]
+    count = int(output_shape[-1]) if len(output_shape) else 0
+    if len(labels) != count:
         return None, (
-            f"{labels_file.name} a {len(labels)} étiquettes mais le modèle a {outputs} sorties : "
+            f"{labels_file.name} a {len(labels)} étiquettes mais le modèle a {count} sorties : "
             "étiquettes non enregistrées dans les métadonnées."
         )
     return labels, None
@@ -722,13 +737,16 @@ def _quantize(args, mode: str, io_type: str, output: Path) -> tuple[Path, Conver
     import sys
     import warnings
 
-    from helpers.calibration import model_input_shape, representative_dataset
+    from helpers.calibration import input_spec_shape, representative_dataset
     from helpers.export import build_metadata, write_model
     from helpers.images import NORMALIZATIONS
+    from helpers.models import check_saved_model_dir, load_saved_model
     from helpers.paths import relative_to_root
 
-    model_dir = Path(args.model_dir)
-    height, width, channels = model_input_shape(model_dir, input_size=args.input_size)
+    model_dir = check_saved_model_dir(args.model_dir)  # cheap check before importing TensorFlow
+    # Loaded once: its input is checked here, and the same model is traced for the conversion.
+    model = load_saved_model(model_dir)
+    height, width, channels = input_spec_shape(model.input, input_size=args.input_size)
     dataset = None
     if mode in INTEGER_MODES:
         with warnings.catch_warnings(record=True) as caught:
@@ -751,17 +769,12 @@ def _quantize(args, mode: str, io_type: str, output: Path) -> tuple[Path, Conver
             file=sys.stderr,
         )
     # A free-size model is converted at the size given, so the file gets a fixed input.
-    model_bytes, report = convert(
-        model_dir,
-        mode,
-        dataset,
-        io_type=io_type,
-        value_range=NORMALIZATIONS[args.normalization],
-        input_size=args.input_size,
+    model_bytes, report, summary = _convert(
+        model, mode, dataset, io_type, NORMALIZATIONS[args.normalization], args.input_size
     )
     for message in report.warnings:
         print(f"Attention : {message}", file=sys.stderr)
-    labels, labels_note = _checked_labels(model_dir, model_bytes)
+    labels, labels_note = _checked_labels(model_dir, summary["outputs"])
     if labels_note:
         print(f"Remarque : {labels_note}", file=sys.stderr)
     extra = {"channels": channels}

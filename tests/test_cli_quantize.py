@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 import pytest
-from test_quantization import export_tiny_model, write_images
+from test_quantization import count_calls, export_tiny_model, write_images
 
 from helpers.cli import main
 from helpers.export import sha256_hex
@@ -137,6 +137,22 @@ def test_grayscale_model_of_its_own_size(tmp_path, student_images, capsys):
     metadata = read_json(output)
     assert metadata["input_size"] == [32, 48] and metadata["channels"] == 1
     assert metadata["labels"] is None
+
+
+def test_one_saved_model_load_and_two_interpreters_per_run(
+    tmp_path, student_images, capsys, monkeypatch
+):
+    import tensorflow as tf
+    from ai_edge_litert.interpreter import Interpreter
+
+    model = export_tiny_model(tmp_path / "couleur", (16, 16, 3))
+    loads = count_calls(monkeypatch, tf.saved_model, "load")
+    interpreters = count_calls(monkeypatch, Interpreter, "__init__")
+    output = tmp_path / "couleur_int8.tflite"
+    argv = [model, "--images", student_images, "--mode", "int8-full", "--min-images", "10"]
+    assert main(["quantize", *map(str, argv), "--output", str(output)]) == 0, capsys.readouterr()
+    # One for the checks after the conversion, one for the metadata.
+    assert len(loads) == 1 and len(interpreters) <= 2
 
 
 def test_free_size_model_with_input_size(tmp_path, student_images, capsys):

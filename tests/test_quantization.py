@@ -7,14 +7,15 @@ import pytest
 
 from helpers.calibration import representative_dataset
 from helpers.errors import KitError
+from helpers.inspection import inspect_model
 from helpers.paths import CALIBRATION_DIR, DEMO_MODEL_DIR
 from helpers.quantization import (
     MODES,
     ConversionReport,
+    _float_computations,
     check_representative_dataset,
     convert,
     explain_conversion_error,
-    float_ops,
     format_mode_table,
     make_converter,
     mode_comparison,
@@ -125,8 +126,13 @@ def test_sizes_shrink_as_expected(kit_models):
 
 
 def test_only_int8_full_computes_everything_in_integers(kit_models):
-    assert float_ops(kit_models["int8-full"][0]) == []
-    assert "CONV_2D" in float_ops(kit_models["float32"][0])
+    verdicts = {
+        mode: inspect_model(model_bytes)["integer_only"]
+        for mode, (model_bytes, _) in kit_models.items()
+    }
+    assert verdicts == {mode: mode == "int8-full" for mode in MODES}
+    assert _float_computations(kit_models["int8-full"][0]) == []
+    assert "CONV_2D" in _float_computations(kit_models["float32"][0])
 
 
 def test_same_model_and_images_give_the_same_bytes(calibration, kit_models):
@@ -187,6 +193,31 @@ def test_unknown_mode_lists_the_modes():
 def test_folder_that_is_not_a_model_is_refused_before_tensorflow(tmp_path):
     with pytest.raises(KitError, match="saved_model.pb"):
         convert(tmp_path, "float32")
+
+
+def count_calls(monkeypatch, owner, name):
+    """Counts the calls of ``owner.name`` (the original still runs)."""
+    calls = []
+    original = getattr(owner, name)
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counted)
+    return calls
+
+
+def test_int8_full_loads_the_saved_model_once_and_builds_one_interpreter(monkeypatch):
+    import tensorflow as tf
+    from ai_edge_litert.interpreter import Interpreter
+
+    loads = count_calls(monkeypatch, tf.saved_model, "load")
+    interpreters = count_calls(monkeypatch, Interpreter, "__init__")
+    dataset = dataset_of([GOOD], [GOOD * 0.5])
+    model_bytes, report = convert(DEMO_MODEL_DIR, "int8-full", dataset)
+    assert report.input_dtype == "int8" and len(model_bytes) == report.size_bytes
+    assert (len(loads), len(interpreters)) == (1, 1)
 
 
 # --- the representative dataset, checked before TensorFlow ----------------------------------
@@ -303,7 +334,9 @@ def test_int8_full_names_the_op_without_integer_kernel(sine_model):
 def test_int8_keeps_a_float_fallback_for_that_op(sine_model):
     model_bytes, report = convert(sine_model, "int8", tiny_dataset((1, 16, 16, 3)))
     assert report.input_dtype == "float32"
-    assert float_ops(model_bytes) == ["SIN"]
+    # Named alone: not the DEQUANTIZE and QUANTIZE around it, which inspect_model also counts.
+    assert _float_computations(model_bytes) == ["SIN"]
+    assert inspect_model(model_bytes)["op_counts"]["DEQUANTIZE"] >= 1
 
 
 def test_op_missing_from_tensorflow_lite_is_named(tmp_path):
