@@ -197,6 +197,20 @@ def _add_course_commands(commands) -> None:
     evaluate.add_argument(
         "--images", required=True, metavar="DIR", help="dossier avec un sous-dossier par étiquette"
     )
+    evaluate.add_argument(
+        "--normalization",
+        choices=["symmetric", "unit", "raw"],
+        default=None,
+        help="plage des entrées : [-1,1] | [0,1] | [0,255] (défaut : celle de FILE.json, "
+        "sinon symmetric)",
+    )
+    evaluate.add_argument(
+        "--input-size",
+        type=_size,
+        metavar="HxW",
+        help="taille des images, seulement si celle du modèle est libre (défaut : celle de "
+        "FILE.json)",
+    )
     evaluate.add_argument("--json", action="store_true", help='{"accuracy", "count"} en JSON')
     evaluate.set_defaults(handler=_dispatch("inspection", "evaluate_command"))
 

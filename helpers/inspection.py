@@ -37,6 +37,7 @@ from helpers.runtime import (
     read_model_bytes,
     run_model,
 )
+from helpers.runtime import input_size as runtime_input_size
 from helpers.units import BYTES_PER_KO, format_size
 
 EDGETPU_IO_DTYPES = ("int8", "uint8")
@@ -291,13 +292,15 @@ def evaluate_model(
     normalization: str | None = None,
     num_threads: int = 1,
     progress: bool = False,
+    input_size: tuple[int, int] | None = None,
 ) -> dict:
     """Précision d'un ``.tflite`` sur un dossier rangé par étiquette (un sous-dossier chacune).
 
     Les images sont lues une à une, à la taille d'entrée du modèle, normalisées puis
     quantifiées avec l'échelle et le point zéro du modèle. Étiquettes : ``labels``, sinon celles
     de ``FILE.json`` à côté du ``.tflite``, sinon les sous-dossiers triés. Normalisation :
-    ``normalization``, sinon celle de ``FILE.json``, sinon « symmetric ».
+    ``normalization``, sinon celle de ``FILE.json``, sinon « symmetric ». Taille des images :
+    celle du modèle ; s'il a une taille libre, ``input_size``, sinon celle de ``FILE.json``.
     Renvoie ``{"accuracy", "count", "predictions", "targets", "labels", "normalization"}``.
     Introduit dans le notebook 03.
     """
@@ -314,7 +317,9 @@ def evaluate_model(
     items = list_labeled_images(image_dir, labels)
     interpreter = load_interpreter(content, num_threads=num_threads)
     output_detail = check_single_output(interpreter)
-    height, width, channels = check_image_input(interpreter, _metadata_size(metadata))
+    if input_size is None and runtime_input_size(interpreter) is None:
+        input_size = _metadata_size(metadata)
+    height, width, channels = check_image_input(interpreter, input_size)
     output_shape = [int(v) for v in output_detail["shape"]]
     if output_shape[-1] != len(labels):
         raise KitError(
@@ -566,8 +571,15 @@ def inspect_command(args) -> int:
 
 
 def evaluate_command(args) -> int:
-    """``python -m helpers evaluate FILE.tflite --images DIR [--json]``. Introduit dans le notebook 03."""
-    result = evaluate_model(args.tflite_file, args.images, progress=sys.stderr.isatty())
+    """``python -m helpers evaluate FILE.tflite --images DIR [--normalization N]
+    [--input-size HxW] [--json]``. Introduit dans le notebook 03."""
+    result = evaluate_model(
+        args.tflite_file,
+        args.images,
+        normalization=args.normalization,
+        progress=sys.stderr.isatty(),
+        input_size=args.input_size,
+    )
     if args.json:
         print(json.dumps({"accuracy": result["accuracy"], "count": result["count"]}))
         return 0

@@ -281,11 +281,19 @@ def check_image_input(interpreter, size: tuple[int, int] | None = None) -> tuple
             raise KitError(
                 f"L'entrée « {detail['name']} » a une taille libre "
                 f"({[int(v) for v in detail['shape_signature']]}) : indiquez la taille des "
-                "images (hauteur, largeur), celle utilisée à la conversion."
+                "images, celle utilisée à la conversion : --input-size HxW en ligne de "
+                "commande, input_size=(hauteur, largeur) en Python. Mieux : quantifiez avec "
+                "--input-size HxW, le fichier aura une taille fixe."
             )
         interpreter.resize_tensor_input(detail["index"], [1, size[0], size[1], shape[3]])
         interpreter.allocate_tensors()
         return int(size[0]), int(size[1]), shape[3]
+    if size is not None and tuple(int(v) for v in size) != fixed:
+        raise KitError(
+            f"Taille d'images {size[0]}×{size[1]} demandée, mais l'entrée « {detail['name']} » "
+            f"a une taille fixe {fixed[0]}×{fixed[1]} : retirez --input-size (input_size en "
+            f"Python) ou donnez {fixed[0]}x{fixed[1]}."
+        )
     return fixed[0], fixed[1], shape[3]
 
 

@@ -152,3 +152,57 @@ def test_unreadable_image_is_a_usage_error(model_files, tmp_path):
     (tmp_path / "anneau" / "abime.png").write_bytes(b"\x89PNG pas vraiment")
     result = run_cli("evaluate", model_files["int8-full"], "--images", tmp_path)
     assert_french_usage_error(result, "abime.png")
+
+
+@pytest.fixture(scope="module")
+def free_size_file(tmp_path_factory) -> object:
+    from tiny_models import free_size_model
+
+    path = tmp_path_factory.mktemp("libre") / "libre.tflite"
+    path.write_bytes(free_size_model())
+    return path
+
+
+@pytest.fixture(scope="module")
+def small_test_folder(tmp_path_factory) -> object:
+    folder = tmp_path_factory.mktemp("images")
+    for label in ("anneau", "cercle", "croix", "losange", "triangle"):
+        (folder / label).mkdir()
+        shutil.copy(next((TEST_DIR / label).glob("*.png")), folder / label / "a.png")
+    return folder
+
+
+def test_evaluate_free_size_model_names_the_input_size_option(free_size_file, small_test_folder):
+    result = run_cli("evaluate", free_size_file, "--images", small_test_folder)
+    assert_french_usage_error(result, "taille libre", "--input-size HxW")
+
+
+def test_evaluate_takes_input_size_and_normalization_options(free_size_file, small_test_folder):
+    result = run_cli(
+        "evaluate",
+        free_size_file,
+        "--images",
+        small_test_folder,
+        "--input-size",
+        "16x16",
+        "--normalization",
+        "unit",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Précision : ")
+    assert "/ 5 images de " in result.stdout
+    assert result.stdout.rstrip().endswith("Normalisation des images : unit")
+
+
+def test_evaluate_refuses_an_input_size_a_fixed_model_does_not_have(model_files):
+    result = run_cli(
+        "evaluate", model_files["int8-full"], "--images", TEST_DIR, "--input-size", "32x32"
+    )
+    assert_french_usage_error(result, "taille fixe 64×64", "--input-size")
+
+
+def test_evaluate_rejects_a_malformed_input_size(model_files):
+    result = run_cli(
+        "evaluate", model_files["int8-full"], "--images", TEST_DIR, "--input-size", "grand"
+    )
+    assert_french_usage_error(result, "HAUTEURxLARGEUR")

@@ -111,3 +111,15 @@ def test_run_model_of_a_classifier_is_its_only_output(raw_tflite_models):
     single = run_model(load_interpreter(raw_tflite_models["int8-full"]), images)
     (every,) = run_model_outputs(load_interpreter(raw_tflite_models["int8-full"]), images)
     np.testing.assert_array_equal(single, every)
+
+
+def test_check_image_input_refuses_a_size_the_fixed_model_does_not_have(raw_tflite_models):
+    interpreter = load_interpreter(raw_tflite_models["int8-full"])
+    assert check_image_input(interpreter, (64, 64)) == (64, 64, 3)
+    with pytest.raises(KitError, match="taille fixe 64×64"):
+        check_image_input(interpreter, (32, 32))
+
+
+def test_free_size_message_names_the_input_size_option(free_size_model):
+    with pytest.raises(KitError, match=r"--input-size HxW.*input_size=\(hauteur, largeur\)"):
+        check_image_input(load_interpreter(free_size_model))
