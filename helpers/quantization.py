@@ -522,6 +522,8 @@ def format_mode_table(rows: dict[str, dict]) -> str:
 
     Introduit dans le notebook 02.
     """
+    from helpers.units import format_size
+
     header = (
         f"{'mode':<10}{'taille':>11}{'× float32':>11}{'octets/poids':>14}"
         f"{'entrée':>9}{'sortie':>9}{'précision':>11}"
@@ -530,7 +532,7 @@ def format_mode_table(rows: dict[str, dict]) -> str:
     for mode, row in rows.items():
         accuracy = "" if row["accuracy"] is None else f"{100 * row['accuracy']:.2f} %"
         lines.append(
-            f"{mode:<10}{row['size_bytes'] / 1000:>8.1f} ko{row['ratio_to_float32']:>11.2f}"
+            f"{mode:<10}{format_size(row['size_bytes']):>11}{row['ratio_to_float32']:>11.2f}"
             f"{row['bytes_per_weight']:>14.2f}{row['input_dtype']:>9}{row['output_dtype']:>9}"
             f"{accuracy:>11}"
         )
@@ -544,8 +546,10 @@ def plot_mode_sizes(rows: dict[str, dict], parameter_count: int, title: str | No
     """
     import matplotlib.pyplot as plt
 
+    from helpers.units import BYTES_PER_KO, format_size
+
     modes = list(rows)
-    sizes = [rows[mode]["size_bytes"] / 1000 for mode in modes]
+    sizes = [rows[mode]["size_bytes"] / BYTES_PER_KO for mode in modes]
     colors = [
         "tab:blue" if mode in INTEGER_MODES else "tab:orange" if mode != "float32" else "0.55"
         for mode in modes
@@ -555,14 +559,14 @@ def plot_mode_sizes(rows: dict[str, dict], parameter_count: int, title: str | No
     axis.bar_label(
         bars,
         labels=[
-            f"{size:.0f} ko\n× {rows[m]['ratio_to_float32']:.2f}"
-            for m, size in zip(modes, sizes, strict=True)
+            f"{format_size(rows[m]['size_bytes'], digits=0)}\n× {rows[m]['ratio_to_float32']:.2f}"
+            for m in modes
         ],
         fontsize=8,
     )
     for bytes_per_weight, style in ((4, ":"), (1, "--")):
         axis.axhline(
-            bytes_per_weight * parameter_count / 1000,
+            bytes_per_weight * parameter_count / BYTES_PER_KO,
             color="0.3",
             linestyle=style,
             linewidth=1,
@@ -577,7 +581,7 @@ def plot_mode_sizes(rows: dict[str, dict], parameter_count: int, title: str | No
     ]
     axis.legend(handles=handles, fontsize=8, loc="upper right")
     axis.set_ylabel("taille du fichier (ko)")
-    axis.set_ylim(0, max(max(sizes), 4 * parameter_count / 1000) * 1.25)
+    axis.set_ylim(0, max(max(sizes), 4 * parameter_count / BYTES_PER_KO) * 1.25)
     axis.set_title(title or "Taille du .tflite selon le mode (× = rapport à float32)", fontsize=10)
     figure.tight_layout()
     return figure
@@ -607,7 +611,7 @@ def check_output_path(output, force: bool = False) -> Path:
     Extension ``.tflite``, fichiers existants (sauf ``force``), dossier accessible en écriture
     (un dossier manquant sera créé si son parent existant l'est). Introduit dans le notebook 02.
     """
-    from helpers.export import missing_folders
+    from helpers.export import metadata_path, missing_folders
 
     output = Path(output)
     if output.suffix.lower() != ".tflite":
@@ -621,7 +625,7 @@ def check_output_path(output, force: bool = False) -> Path:
             f"{(output / 'modele_int8.tflite').as_posix()}."
         )
     if not force:
-        for path in (output, output.with_suffix(".json")):
+        for path in (output, metadata_path(output)):
             if path.exists():
                 raise KitError(
                     f"{path.as_posix()} existe déjà : ajoutez --force pour le remplacer, ou "
@@ -696,10 +700,6 @@ class _NativeStderrToLog:
         return False
 
 
-def _kilobytes(size: int) -> str:
-    return f"{size / 1000:.1f} ko"
-
-
 def quantize_command(args) -> int:
     """La commande ``python -m helpers quantize`` (voir ``python -m helpers quantize --help``).
 
@@ -707,6 +707,7 @@ def quantize_command(args) -> int:
     écrit. Introduit dans le notebook 02.
     """
     from helpers.images import check_normalization
+    from helpers.units import format_size
 
     mode = args.mode
     if args.io_type is not None and mode != "int8-full":
@@ -726,7 +727,7 @@ def quantize_command(args) -> int:
     with _NativeStderrToLog():
         written, report = _quantize(args, mode, io_type, output)
     print(
-        f"{written.name} écrit ({_kilobytes(report.size_bytes)}, mode {mode}, entrée "
+        f"{written.name} écrit ({format_size(report.size_bytes)}, mode {mode}, entrée "
         f"{report.input_dtype}, sortie {report.output_dtype}) ; métadonnées dans "
         f"{written.with_suffix('.json').name}."
     )

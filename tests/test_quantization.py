@@ -419,6 +419,16 @@ def test_mode_comparison_relates_sizes_to_float32_and_to_one_byte_per_weight(kit
     assert "int8-full" in table and "99.00 %" in table and "ko" in table
 
 
+def test_mode_table_gives_sizes_in_ko_of_1000_bytes():
+    reports = {
+        "float32": ConversionReport("float32", 437_400, "float32", "float32", 1.0),
+        "int8-full": ConversionReport("int8-full", 159_700, "int8", "int8", 1.0),
+    }
+    lines = format_mode_table(mode_comparison(reports, 109_813)).splitlines()
+    assert lines[2] == "float32      437.4 ko       1.00          3.98  float32  float32           "
+    assert lines[3].startswith("int8-full    159.7 ko       0.37")
+
+
 @pytest.mark.parametrize("parameter_count", [0, -5])
 def test_invalid_weight_count_says_where_to_read_it(parameter_count):
     reports = {"float32": ConversionReport("float32", 1000, "float32", "float32", 0.1)}
