@@ -77,8 +77,7 @@ class FloatModel:
 
             raise several_outputs_error(
                 self.output_names,
-                "model.signature(**{model.input.name: images}), un dictionnaire par nom de "
-                "sortie,",
+                "model.signature(**{model.input.name: images}), un dictionnaire par nom de sortie,",
             )
         outputs = []
         for start in range(0, len(images), batch_size):
@@ -122,7 +121,9 @@ def input_spec(signature) -> InputSpec:
     if len(inputs) != 1:
         raise KitError(
             f"Ce modèle a {len(inputs)} entrées ({', '.join(sorted(inputs))}) : le cours ne "
-            "sait alimenter qu'un modèle à une seule entrée image."
+            "sait alimenter qu'un modèle à une seule entrée image. Pour plusieurs entrées, "
+            "appelez vous-même la signature avec une valeur par entrée, par nom (et, après "
+            "conversion, interpreter.get_signature_runner())."
         )
     name, spec = next(iter(inputs.items()))
     return InputSpec(name=name, shape=tuple(spec.shape.as_list()), dtype=spec.dtype.name)

@@ -118,15 +118,30 @@ class Classifier:
     def __init__(self, model_path: Path, normalization: str, num_threads: int, input_size=None):
         if normalization not in NORMALIZATIONS:
             raise UsageError(
-                f"normalisation inconnue « {normalization} » : symmetric, unit ou raw."
+                f"normalisation inconnue « {normalization} » (clé « normalization » de "
+                f"{model_path.with_suffix('.json').name}) : corrigez-la en symmetric, unit ou "
+                "raw, ou imposez-la avec l'option --normalisation."
             )
         try:
             self.interpreter = Interpreter(model_path=str(model_path), num_threads=num_threads)
             self.interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as error:
+            if "Select TensorFlow op" in str(error) or "custom op" in str(error):
+                raise UsageError(
+                    f"{model_path.name} utilise des opérations que LiteRT ne connaît pas "
+                    "(opérations TensorFlow « Flex » ou personnalisées) : reconvertissez-le "
+                    "sans SELECT_TF_OPS ni allow_custom_ops."
+                ) from error
             raise UsageError(
                 f"LiteRT ne peut pas charger {model_path.name} : {str(error).strip()[:200]}"
             ) from error
+        inputs = self.interpreter.get_input_details()
+        if len(inputs) != 1:
+            raise UsageError(
+                f"ce modèle a {len(inputs)} entrées : ce script n'alimente qu'une seule entrée "
+                "image. Pour plusieurs entrées, appelez vous-même "
+                "interpreter.get_signature_runner() dans votre propre script."
+            )
         outputs = self.interpreter.get_output_details()
         if len(outputs) != 1:
             raise UsageError(

@@ -99,12 +99,43 @@ def load_interpreter(
             )
             interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as error:
-        first_line = (str(error).strip().splitlines() or [error.__class__.__name__])[0][:200]
+        text = str(error)
+        if any(marker in text for marker in _UNKNOWN_OPS_MARKERS):
+            raise KitError(
+                "Ce modèle utilise des opérations que LiteRT ne connaît pas (opérations "
+                f"TensorFlow « Flex » ou personnalisées{_unknown_ops_text(content)}) : "
+                "reconvertissez-le sans SELECT_TF_OPS ni allow_custom_ops (opérations "
+                "intégrées seulement : TFLITE_BUILTINS, ou TFLITE_BUILTINS_INT8 en int8-full), "
+                "en remplaçant dans le modèle les opérations qui manquent."
+            ) from error
+        first_line = (text.strip().splitlines() or [error.__class__.__name__])[0][:200]
         raise KitError(
             f"LiteRT ne peut pas charger ce modèle ({first_line}). Le fichier est peut-être "
             "tronqué ou produit par une version plus récente : reconvertissez-le."
         ) from error
     return interpreter
+
+
+# What LiteRT says when a model needs the Flex delegate or a custom op it does not have.
+_UNKNOWN_OPS_MARKERS = ("Select TensorFlow op", "Flex delegate", "unresolved custom op")
+
+
+def _unknown_ops_text(content: bytes) -> str:
+    """« : FlexCumprod, Igamma » (the ops that are not LiteRT builtins), or "" if unknown."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    try:
+        with _native_stderr_silenced():
+            interpreter = Interpreter(
+                model_content=content,
+                experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+            )
+            names = [str(op["op_name"]) for op in op_details(interpreter)]
+    except (ValueError, RuntimeError, KitError):
+        return ""
+    # Builtin ops have upper-case names (CONV_2D); Flex and custom ops do not (FlexCumprod).
+    unknown = sorted({name for name in names if not name.isupper()})
+    return f" : {', '.join(unknown)}" if unknown else ""
 
 
 LITERT_REQUIREMENT = "ai-edge-litert==2.3.0"  # the version the course is checked with
@@ -266,7 +297,8 @@ def check_image_input(interpreter, size: tuple[int, int] | None = None) -> tuple
     if len(inputs) != 1:
         raise KitError(
             f"Ce modèle a {len(inputs)} entrées : le cours ne sait alimenter qu'un modèle à une "
-            "seule entrée image."
+            "seule entrée image. Pour plusieurs entrées, appelez vous-même "
+            "interpreter.get_signature_runner() avec une valeur par entrée, par nom."
         )
     detail = inputs[0]
     shape = [int(v) for v in detail["shape"]]

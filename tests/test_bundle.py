@@ -522,3 +522,31 @@ def test_script_refuses_a_model_with_several_outputs(tmp_path):
     model.write_bytes(two_output_model())
     with pytest.raises(UsageError, match="2 sorties : ce script suppose un classifieur"):
         Classifier(model, "symmetric", 1)
+
+
+def test_script_unknown_normalization_points_to_the_metadata_key_and_the_option(tmp_path):
+    from helpers.pi_classifier import Classifier, UsageError
+
+    with pytest.raises(UsageError) as error:
+        Classifier(tmp_path / "modele.tflite", "imagenet", 1)
+    assert "« normalization » de modele.json" in str(error.value)
+    assert "--normalisation" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "builder, message",
+    [
+        ("two_input_model", "2 entrées : ce script n'alimente qu'une seule entrée image"),
+        ("flex_model", "« Flex » ou personnalisées) : reconvertissez-le sans SELECT_TF_OPS"),
+    ],
+)
+def test_script_explains_models_it_cannot_feed(tmp_path, builder, message):
+    import tiny_models
+
+    from helpers.pi_classifier import Classifier, UsageError
+
+    model = tmp_path / "modele.tflite"
+    model.write_bytes(getattr(tiny_models, builder)())
+    with pytest.raises(UsageError) as error:
+        Classifier(model, "symmetric", 1)
+    assert message in str(error.value)

@@ -111,3 +111,21 @@ def test_predict_refuses_a_model_with_several_outputs(tmp_path):
     assert model.input.size == (64, 64)
     with pytest.raises(KitError, match=r"2 sorties \(boites, scores\).*une à une"):
         model.predict(np.zeros((1, 64, 64, 3), dtype=np.float32))
+
+
+def test_several_inputs_say_how_to_feed_them():
+    import tensorflow as tf
+
+    from helpers.models import input_spec
+
+    class TwoInputs:
+        structured_input_signature = (
+            (),
+            {
+                "image": tf.TensorSpec([1, 8, 8, 3], tf.float32),
+                "masque": tf.TensorSpec([1, 8, 8, 1], tf.float32),
+            },
+        )
+
+    with pytest.raises(KitError, match=r"2 entrées \(image, masque\).*get_signature_runner"):
+        input_spec(TwoInputs())

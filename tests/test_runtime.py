@@ -123,3 +123,30 @@ def test_check_image_input_refuses_a_size_the_fixed_model_does_not_have(raw_tfli
 def test_free_size_message_names_the_input_size_option(free_size_model):
     with pytest.raises(KitError, match=r"--input-size HxW.*input_size=\(hauteur, largeur\)"):
         check_image_input(load_interpreter(free_size_model))
+
+
+# --- models LiteRT cannot run --------------------------------------------------------------
+
+
+def test_flex_ops_are_named_with_how_to_reconvert():
+    from tiny_models import flex_model
+
+    with pytest.raises(KitError) as error:
+        load_interpreter(flex_model())
+    message = str(error.value)
+    assert "« Flex » ou personnalisées : FlexCumprod)" in message
+    assert "reconvertissez-le sans SELECT_TF_OPS" in message
+
+
+def test_custom_ops_are_named_with_how_to_reconvert():
+    from tiny_models import custom_op_model
+
+    with pytest.raises(KitError, match=r"personnalisées : Igamma\).*allow_custom_ops"):
+        load_interpreter(custom_op_model())
+
+
+def test_several_inputs_point_to_the_signature_runner():
+    from tiny_models import two_input_model
+
+    with pytest.raises(KitError, match=r"2 entrées.*interpreter\.get_signature_runner\(\)"):
+        check_image_input(load_interpreter(two_input_model()))

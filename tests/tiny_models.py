@@ -84,3 +84,39 @@ def two_output_saved_model(folder) -> None:
 
     module = _module([None, 64, 64, 3], outputs="two")
     tf.saved_model.save(module, str(folder), signatures={"serving_default": module.serve})
+
+
+def _vector_model(function, flex: bool) -> bytes:
+    import tensorflow as tf
+
+    class Vector(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([1, 4], tf.float32)])
+        def serve(self, x):
+            return function(x)
+
+    module = Vector()
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [module.serve.get_concrete_function()], module
+    )
+    if flex:
+        converter.target_spec.supported_ops = [
+            tf.lite.OpsSet.TFLITE_BUILTINS,
+            tf.lite.OpsSet.SELECT_TF_OPS,
+        ]
+    else:
+        converter.allow_custom_ops = True
+    return converter.convert()
+
+
+def flex_model() -> bytes:
+    """A model with a TensorFlow « Flex » op (Cumprod), converted with SELECT_TF_OPS."""
+    import tensorflow as tf
+
+    return _vector_model(lambda x: tf.math.cumprod(x, axis=1), flex=True)
+
+
+def custom_op_model() -> bytes:
+    """A model with a custom op (Igamma), converted with allow_custom_ops."""
+    import tensorflow as tf
+
+    return _vector_model(lambda x: tf.math.igamma(x, x + 1.0), flex=False)
