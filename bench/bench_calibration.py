@@ -36,9 +36,10 @@ LOADER_NAMES = {"kit": "kit (en flux)", "capsule": "capsule (liste)"}
 
 
 def peak_rss_mb() -> float:
-    """Pic de mémoire résidente du processus, en Mo (ru_maxrss : Ko sous Linux, octets sous macOS)."""
+    """Pic de mémoire résidente du processus, en Mo de 10⁶ octets, comme le calcul théorique
+    (ru_maxrss : Kio sous Linux, octets sous macOS)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+    return peak / 1e6 if sys.platform == "darwin" else peak * 1024 / 1e6
 
 
 def encoded_images(count: int, size: int, seed: int = 0) -> list[bytes]:

@@ -173,7 +173,8 @@ def inspect_model(model: bytes | str | Path) -> dict:
         }
         for t in tensors
     ]
-    tensor_dtypes = Counter(np.dtype(t["dtype"]).name for t in tensors)
+    # Unnamed tensors are LiteRT's working buffers added by allocate_tensors, not the model's.
+    tensor_dtypes = Counter(np.dtype(t["dtype"]).name for t in tensors if t["name"])
     per_axis = sum(
         1 for t in tensors if len((t.get("quantization_parameters") or {}).get("scales", [])) > 1
     )

@@ -7,6 +7,7 @@ import hashlib
 import importlib.util
 import json
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -565,3 +566,13 @@ def test_evaluate_and_compare_refuse_a_model_with_several_outputs(two_output_mod
     images = np.zeros((2, 64, 64, 3), dtype=np.float32)
     with pytest.raises(KitError, match="2 sorties"):
         compare_modes({"float32": two_output_model}, images, [0, 1], [0, 1])
+
+
+def test_tensor_dtypes_count_the_model_tensors_not_the_working_buffers(raw_tflite_models):
+    from ai_edge_litert.interpreter import Interpreter
+
+    content = raw_tflite_models["int8"]
+    # Before allocate_tensors, LiteRT lists only the tensors stored in the file.
+    stored = Interpreter(model_content=content).get_tensor_details()
+    expected = Counter(np.dtype(t["dtype"]).name for t in stored)
+    assert inspect_model(content)["tensor_dtypes"] == dict(expected)
