@@ -103,19 +103,6 @@ def dynamic_size_model() -> bytes:
 
 
 @pytest.fixture(scope="module")
-def fixed_batch_model() -> bytes:
-    """The demo model in int8-full with its batch fixed to 1, as the Edge TPU compiler wants."""
-    import tensorflow as tf
-
-    loaded = tf.saved_model.load(str(DEMO_MODEL_DIR))
-    serving = loaded.signatures["serving_default"]
-    fixed = tf.function(lambda image: serving(image=image)).get_concrete_function(
-        tf.TensorSpec([1, 64, 64, 3], tf.float32)
-    )
-    return _convert_int8_full(fixed, loaded, (1, 64, 64, 3))
-
-
-@pytest.fixture(scope="module")
 def uint8_model() -> bytes:
     return _convert_demo_model("int8-full", io_type="uint8")
 
@@ -222,8 +209,9 @@ def test_uint8_int8_full_model_is_integer_only(uint8_model):
     assert report["integer_only"] is True
 
 
-def test_fixed_batch_int8_full_model_is_edgetpu_ready(fixed_batch_model):
-    report = inspect_model(fixed_batch_model)
+def test_fixed_batch_int8_full_model_is_edgetpu_ready(raw_tflite_models):
+    # tests/conftest.py traces int8-full at batch 1, as the Edge TPU compiler wants.
+    report = inspect_model(raw_tflite_models["int8-full"])
     assert report["inputs"][0]["shape_signature"] == [1, 64, 64, 3]
     assert report["integer_only"] is True
     assert report["edgetpu_ready"] is True
