@@ -41,6 +41,12 @@ class InputSpec:
 def _not_a_model_message(model_dir: Path) -> str:
     if Path(model_dir).resolve() == DEMO_MODEL_DIR.resolve():
         return f"Le modèle de démonstration data/modele_demo est absent ou abîmé : {REBUILD_DEMO_HINT}."
+    if not Path(model_dir).exists():
+        return (
+            f"Dossier du modèle introuvable : {Path(model_dir).as_posix()}. Vérifiez le chemin du "
+            "SavedModel (le dossier qui contient saved_model.pb), relatif au dossier où vous "
+            "lancez la commande."
+        )
     return (
         f"{Path(model_dir).name} n'est pas un SavedModel TensorFlow (il faut un dossier contenant "
         "saved_model.pb, produit par model.export(...) ou tf.saved_model.save(...))."

@@ -129,3 +129,8 @@ def test_several_inputs_say_how_to_feed_them():
 
     with pytest.raises(KitError, match=r"2 entrées \(image, masque\).*get_signature_runner"):
         input_spec(TwoInputs())
+
+
+def test_missing_model_folder_is_reported_as_missing(tmp_path):
+    with pytest.raises(KitError, match="Dossier du modèle introuvable"):
+        load_saved_model(tmp_path / "mon_modele")
