@@ -10,14 +10,14 @@ BIN := $(VENV)/bin
 endif
 PY := $(BIN)/python
 STAMP := $(VENV)/.installation-terminee
-NOTEBOOKS := $(sort $(wildcard notebooks/0[0-4]_*.ipynb))
+
 
 .PHONY: help install lab test course bench demo-model lint clean
 
 help:
 	@echo "make lab         installe tout (une fois) et ouvre le cours dans JupyterLab"
 	@echo "make test        installe tout (une fois) et lance tous les tests"
-	@echo "make course      exécute les notebooks 00 à 04 sans interface (préparer la séance)"
+	@echo "make course      exécute tous les notebooks sans interface (préparer la séance)"
 	@echo "make bench       mesures de performance (tableaux)"
 	@echo "make demo-model  régénère data/ et réentraîne le modèle de démonstration"
 
@@ -38,7 +38,7 @@ test: install
 	$(PY) -m pytest
 
 course: install
-	$(PY) -m helpers executer-notebooks $(NOTEBOOKS)
+	$(PY) -m helpers executer-notebooks
 
 bench: install
 	@for script in bench/bench_*.py; do $(PY) $$script || exit 1; done

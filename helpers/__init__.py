@@ -1,21 +1,53 @@
 """Outils du cours « Quantification post-entraînement vers TensorFlow Lite / LiteRT ».
 
-Un module par étape du cours :
+Les modules forment des couches : chacun n'importe que ceux des lignes au-dessus de lui
+(``tests/test_layers.py`` le vérifie, sans cycle possible).
 
-- ``paths`` et ``errors`` : chemins du dépôt et erreurs en français ;
-- ``environment`` : vérification de l'installation (notebook 00) ;
-- ``demo_data`` : générateur déterministe des images de démonstration (notebook 00) ;
-- ``demo_model`` : le petit réseau de type MobileNet, son entraînement et son chargement (notebook 00) ;
-- ``images``, ``models`` : lecture des images, normalisation, chargement d'un SavedModel (notebook 00) ;
-- ``calibration`` : le jeu de données représentatif (notebook 01) ;
-- ``quantization`` : les modes de quantification et la commande ``quantize`` (notebook 02) ;
-- ``runtime``, ``inspection`` : LiteRT, rapport, précision, latence ; ``inspect``, ``evaluate`` (notebook 03) ;
-- ``export``, ``pi_classifier`` : écriture sûre, dossier pour la Pi ; ``bundle`` (notebook 04) ;
-- ``course``, ``visualization`` : outils de l'enseignant et figures ;
-- ``cli`` : la ligne de commande ``python -m helpers``.
+=========================  ==========================================================  =========
+module                     rôle                                                        notebook
+=========================  ==========================================================  =========
+``errors``                 ``KitError`` (message en français), silence de TensorFlow
+``paths``                  chemins du dépôt, écriture atomique d'un fichier
+``units``                  tailles en ko
+``environment``            versions de Python et des bibliothèques                     00
+``images``                 images, normalisation, dossiers par étiquette, étiquettes   00
+``models``                 le SavedModel et la règle unique de son entrée image        00
+``runtime``                LiteRT : charger, quantifier, exécuter ; sha256, FILE.json   03
+``calibration``            le jeu de données représentatif, la quantification affine   01
+``inspection``             types, verdicts, précision, latence d'un ``.tflite``        03
+``quantization``           les modes et la conversion                                  02
+``export``                 écriture sûre, métadonnées, vérification, dossier de la Pi  04
+``plots``                  toutes les figures (chaque fonction renvoie la sienne)
+``pi_classifier``          script autonome copié sur la Pi (numpy, Pillow, LiteRT)      04
+``course``                 outils de l'enseignant : exécuter les notebooks, JupyterLab
+``demo_data``              générateur déterministe des images de démonstration
+``demo_model``             le petit MobileNet de démonstration et son entraînement
+``cli``                    ``python -m helpers`` : analyse des arguments et commandes
+=========================  ==========================================================  =========
+
+TensorFlow est importé dans les fonctions qui s'en servent : il met des secondes à se charger,
+et ``inspect``, ``evaluate`` ou ``bundle`` n'en ont pas besoin.
 """
 
-from helpers.errors import KitError
-
-__all__ = ["KitError"]
 __version__ = "0.1.0"
+
+# The table above, as data: a module may import only the modules listed before it.
+LAYERS = (
+    "errors",
+    "paths",
+    "units",
+    "environment",
+    "images",
+    "models",
+    "runtime",
+    "calibration",
+    "inspection",
+    "quantization",
+    "export",
+    "plots",
+    "pi_classifier",
+    "course",
+    "demo_data",
+    "demo_model",
+    "cli",
+)

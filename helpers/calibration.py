@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import sys
+import tracemalloc
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -22,14 +23,15 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+from tqdm import tqdm
 
 from helpers.errors import KitError
 from helpers.images import check_normalization, is_image_file, normalize, read_image
+from helpers.models import check_saved_model_dir, check_size, load_saved_model
 
 DEFAULT_MIN_IMAGES = 100  # the capsule's minimum
 DEFAULT_MAX_SAMPLES = 500  # TensorFlow recommends about 100 to 500 calibration samples
 CHANNEL_NAMES = {1: ("gris",), 3: ("rouge", "vert", "bleu")}
-CHANNEL_COLORS = {1: ("0.3",), 3: ("tab:red", "tab:green", "tab:blue")}
 INTEGER_RANGES = {"int8": (-128, 127), "uint8": (0, 255)}
 
 
@@ -42,22 +44,6 @@ class CalibrationWarning(UserWarning):
 # --------------------------------------------------------------------------------------------
 
 
-def _check_size(input_size) -> tuple[int, int]:
-    if isinstance(input_size, (int, np.integer)) and not isinstance(input_size, bool):
-        input_size = (int(input_size), int(input_size))
-    try:
-        height, width = (int(v) for v in input_size)
-        valid = height > 0 and width > 0 and tuple(input_size) == (height, width)
-    except (TypeError, ValueError):
-        valid = False
-    if not valid:
-        raise KitError(
-            f"Taille d'entrée invalide : {input_size!r}. Donnez (hauteur, largeur) en pixels, "
-            "par exemple input_size=(640, 640) (ou --input-size 640x640)."
-        )
-    return height, width
-
-
 def model_input_shape(model_dir, input_size=None) -> tuple[int, int, int]:
     """(hauteur, largeur, canaux) de l'entrée d'un SavedModel, lus dans sa signature.
 
@@ -65,75 +51,8 @@ def model_input_shape(model_dir, input_size=None) -> tuple[int, int, int]:
     Erreur claire pour un dossier qui n'est pas un SavedModel, un modèle à plusieurs entrées ou
     une entrée qui n'est pas une image float32. Introduit dans le notebook 01.
     """
-    from helpers.models import check_saved_model_dir, load_saved_model
-
     check_saved_model_dir(model_dir)  # cheap check before importing TensorFlow
-    return input_spec_shape(load_saved_model(model_dir).input, input_size)
-
-
-def input_spec_shape(spec, input_size=None) -> tuple[int, int, int]:
-    """(hauteur, largeur, canaux) d'une entrée déjà lue (``load_saved_model(...).input``).
-
-    Les vérifications de ``model_input_shape``, sans recharger le modèle.
-    Introduit dans le notebook 02.
-    """
-    shape_text = "(" + ", ".join("None" if d is None else str(d) for d in spec.shape) + ")"
-    cannot_feed = (
-        "Ce chargeur d'images ne sait pas l'alimenter : écrivez votre propre fonction "
-        "representative_dataset qui produit des listes de tableaux de la forme attendue "
-        "(voir le notebook 01)."
-    )
-    if len(spec.shape) != 4:
-        raise KitError(
-            f"L'entrée « {spec.name} » du modèle a la forme {shape_text} : ce n'est pas une image "
-            f"(il faudrait 4 dimensions : lot, hauteur, largeur, canaux). {cannot_feed}"
-        )
-    if spec.channels not in (1, 3):
-        raise KitError(
-            f"L'entrée « {spec.name} » du modèle a la forme {shape_text} : {spec.channels} canaux, "
-            f"alors qu'une image en a 1 (niveaux de gris) ou 3 (RGB). {cannot_feed}"
-        )
-    # float16, bfloat16 or float64 inputs would fail later inside the converter, with a message
-    # about unsupported ops: the images and the converter's calibration are float32.
-    if spec.dtype != "float32":
-        raise KitError(
-            f"L'entrée « {spec.name} » du modèle est de type {spec.dtype}, pas float32 : "
-            "l'étalonnage et la conversion partent d'un modèle flottant qui reçoit des images "
-            "float32. Exportez le modèle avec une entrée float32 (le modèle flottant d'origine, "
-            "avant toute conversion de type)."
-        )
-    if spec.shape[0] not in (None, 1):
-        raise KitError(
-            f"L'entrée « {spec.name} » du modèle a un lot fixe de {spec.shape[0]} images "
-            f"{shape_text} : l'étalonnage donne les images une par une. Exportez le modèle avec "
-            "un lot libre (None) ou de 1."
-        )
-    height, width = spec.shape[1], spec.shape[2]
-    channels = int(spec.channels)
-    if height is None or width is None:
-        if input_size is None:
-            raise KitError(
-                f"Le modèle accepte une taille d'image libre {shape_text} : indiquez la taille à "
-                "utiliser pour l'étalonnage, celle des images qu'il verra en service, avec "
-                "input_size=(hauteur, largeur) (ou --input-size HxL, par exemple 640x640)."
-            )
-        size = _check_size(input_size)
-        for given, fixed, name in ((size[0], height, "hauteur"), (size[1], width, "largeur")):
-            if fixed is not None and given != fixed:
-                raise KitError(
-                    f"La {name} demandée ({given}) ne correspond pas à celle du modèle ({fixed}) "
-                    f"{shape_text} : corrigez input_size."
-                )
-        return size[0], size[1], channels
-    if input_size is not None:
-        given_height, given_width = _check_size(input_size)
-        if (given_height, given_width) != (height, width):
-            raise KitError(
-                f"Le modèle attend des images de {height}×{width} {shape_text}, pas "
-                f"{given_height}×{given_width} : retirez input_size (la taille est lue dans le "
-                "modèle) ou donnez la sienne."
-            )
-    return int(height), int(width), channels
+    return load_saved_model(model_dir).input.image_shape(input_size)
 
 
 # --------------------------------------------------------------------------------------------
@@ -145,7 +64,7 @@ def probe_image(path: Path) -> str | None:
     """Vérifie vite qu'un fichier image se décode ; renvoie la raison de l'échec, ou None.
 
     PNG : sommes de contrôle de tous les blocs, sans décompresser. JPEG : décodage réduit au
-    1/8 (mise à l'échelle DCT), qui lit tout le fichier. Introduit dans le notebook 01.
+    1/8 (mise à l'échelle DCT), qui lit tout le fichier.
     """
     try:
         with Image.open(path) as image:
@@ -186,7 +105,6 @@ class RepresentativeDataset:
 
     Les images sont lues une à une pendant que le convertisseur les consomme : la mémoire ne
     grandit pas avec leur nombre. Chaque appel recommence depuis la première image.
-    Introduit dans le notebook 01.
     """
 
     def __init__(
@@ -206,7 +124,7 @@ class RepresentativeDataset:
         if channels not in (1, 3):
             raise KitError(f"Nombre de canaux invalide : {channels}. Choisissez 1 ou 3.")
         self.paths: list[Path] = sorted(Path(p) for p in paths)
-        self.input_size: tuple[int, int] = _check_size(input_size)
+        self.input_size: tuple[int, int] = check_size(input_size)
         self.channels: int = int(channels)
         self.normalization: str = normalization
         self.source = Path(source) if source is not None else None
@@ -238,8 +156,7 @@ class RepresentativeDataset:
     def __call__(self) -> Iterator[list[np.ndarray]]:
         paths: Iterable[Path] = self.paths
         if self.progress:
-            from tqdm import tqdm  # plain text bar on stderr, also in a notebook
-
+            # A plain text bar on stderr, also in a notebook.
             paths = tqdm(
                 paths, total=len(self.paths), desc="Étalonnage", unit="image", file=sys.stderr
             )
@@ -271,7 +188,7 @@ class RepresentativeDataset:
 def list_calibration_images(image_dir) -> tuple[list[Path], list[str]]:
     """Les images PNG/JPEG d'un dossier (triées par nom) et les noms des autres fichiers ignorés.
 
-    Erreur claire si le dossier n'existe pas. Introduit dans le notebook 01.
+    Erreur claire si le dossier n'existe pas.
     """
     folder = Path(image_dir)
     if not folder.exists():
@@ -342,12 +259,10 @@ def representative_dataset(
                 "Indiquez le modèle (model_dir) pour lire sa taille d'entrée, ou donnez "
                 "input_size=(hauteur, largeur)."
             )
-        size = _check_size(input_size)
+        size = check_size(input_size)
         if channels not in (1, 3):
             raise KitError(f"Nombre de canaux invalide : {channels}. Choisissez 1 ou 3.")
     else:
-        from helpers.models import check_saved_model_dir
-
         check_saved_model_dir(model_dir)  # fail fast, before scanning the images
 
     folder = Path(image_dir)
@@ -421,8 +336,6 @@ def peak_memory_while_consuming(dataset: Callable[[], Iterable]) -> tuple[int, i
     Le pic est celui des allocations Python et numpy suivies par ``tracemalloc`` pendant le
     parcours (les tampons internes de Pillow n'y figurent pas). Introduit dans le notebook 01.
     """
-    import tracemalloc
-
     was_tracing = tracemalloc.is_tracing()
     if not was_tracing:
         tracemalloc.start()
@@ -457,7 +370,7 @@ def _batch_shape(shape) -> tuple[int, int, int, int]:
 class RandomDataset:
     """Données aléatoires uniformes dans [low, high) : appelable comme un jeu représentatif.
 
-    Déterministe : chaque appel rejoue la même suite (graine fixe). Introduit dans le notebook 01.
+    Déterministe : chaque appel rejoue la même suite (graine fixe).
     """
 
     def __init__(self, shape, low: float, high: float, count: int = 100, seed: int = 0):
@@ -477,10 +390,7 @@ class RandomDataset:
 
 
 class CapsuleRandomDataset(RandomDataset):
-    """L'appel de la capsule, ``np.random.rand`` (dans [0, 1)), tiré d'un générateur à graine.
-
-    Introduit dans le notebook 01.
-    """
+    """L'appel de la capsule, ``np.random.rand`` (dans [0, 1)), tiré d'un générateur à graine."""
 
     def __init__(self, shape, count: int = 100, seed: int = 0):
         super().__init__(shape, 0.0, 1.0, count=count, seed=seed)
@@ -578,71 +488,6 @@ def channel_statistics(
     )
 
 
-def plot_channel_histograms(
-    statistics: ChannelStatistics, title: str = "Valeurs des entrées d'étalonnage"
-):
-    """Histogramme de chaque canal, avec son min et son max en pointillés. Renvoie la figure.
-
-    Introduit dans le notebook 01.
-    """
-    import matplotlib.pyplot as plt
-
-    channels = len(statistics.names)
-    colors = CHANNEL_COLORS.get(channels, [None] * channels)
-    figure, axis = plt.subplots(figsize=(7, 2.8))
-    for channel, (name, color) in enumerate(zip(statistics.names, colors, strict=True)):
-        share = statistics.counts[channel] / max(1, statistics.counts[channel].sum())
-        axis.stairs(share * 100, statistics.bin_edges, color=color, label=name, linewidth=1.5)
-        for value in (statistics.minimum[channel], statistics.maximum[channel]):
-            axis.axvline(value, color=color, linestyle=":", linewidth=1)
-    low, high = statistics.value_range
-    # A small margin keeps the dotted min/max lines visible when they sit on the range's ends.
-    axis.set_xlim(low - 0.03 * (high - low), high + 0.03 * (high - low))
-    axis.set_xlabel("valeur après normalisation")
-    axis.set_ylabel("% des pixels")
-    axis.set_title(f"{title} ({statistics.count} images)")
-    axis.legend(fontsize=8)
-    figure.tight_layout()
-    return figure
-
-
-def plot_input_ranges(
-    ranges: dict[str, tuple[float, float]],
-    expected: tuple[float, float],
-    title: str = "Plage vue par le convertisseur",
-):
-    """Une barre [min, max] par jeu d'étalonnage, devant la plage que le modèle attend.
-
-    Introduit dans le notebook 01.
-    """
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(7, 0.6 + 0.55 * len(ranges)))
-    axis.axvspan(*expected, color="0.9")
-    for row, (low, high) in enumerate(ranges.values()):
-        inside = expected[0] - 1e-6 <= low and high <= expected[1] + 1e-6
-        covers = low <= expected[0] + 0.05 and high >= expected[1] - 0.05
-        color = "tab:green" if inside and covers else "tab:orange"
-        axis.barh(row, high - low, left=low, height=0.5, color=color)
-        axis.text(
-            high + 0.03 * (expected[1] - expected[0]),
-            row,
-            f"[{low:.2f}, {high:.2f}]",
-            va="center",
-            fontsize=8,
-        )
-    axis.set_yticks(range(len(ranges)), list(ranges))
-    axis.invert_yaxis()
-    span = expected[1] - expected[0]
-    axis.set_xlim(expected[0] - 0.1 * span, expected[1] + 0.45 * span)
-    axis.set_xlabel(
-        f"valeur d'entrée (en gris : la plage attendue [{expected[0]:g}, {expected[1]:g}])"
-    )
-    axis.set_title(title)
-    figure.tight_layout()
-    return figure
-
-
 # --------------------------------------------------------------------------------------------
 # Affine quantization, with numpy
 # --------------------------------------------------------------------------------------------
@@ -713,63 +558,3 @@ def round_trip_error(values, scale: float, zero_point: int, dtype: str = "int8")
         affine_quantize(values, scale, zero_point, dtype), scale, zero_point
     )
     return float(np.max(np.abs(values - restored)))
-
-
-def plot_round_trip(
-    params: dict[str, tuple[float, int]], value_range: tuple[float, float], dtype: str = "int8"
-):
-    """x et déquantifier(quantifier(x)) sur la plage des entrées, pour chaque (échelle, point zéro).
-
-    Une courbe qui quitte la diagonale montre les valeurs écrêtées. Introduit dans le notebook 01.
-    """
-    import matplotlib.pyplot as plt
-
-    low, high = value_range
-    values = np.linspace(low, high, 2001)
-    figure, axis = plt.subplots(figsize=(5, 3.2))
-    axis.plot(values, values, color="0.75", linewidth=3, label="sans perte (x)")
-    for name, (scale, zero_point) in params.items():
-        restored = affine_dequantize(
-            affine_quantize(values, scale, zero_point, dtype), scale, zero_point
-        )
-        axis.plot(values, restored, linewidth=1.5, label=name)
-    axis.set_xlabel("x (entrée normalisée)")
-    axis.set_ylabel("valeur reconstruite")
-    axis.set_title(f"Aller-retour {dtype} → flottant")
-    axis.legend(fontsize=8)
-    figure.tight_layout()
-    return figure
-
-
-def plot_accuracy_comparison(
-    accuracies: dict[str, float],
-    reference: float | None = None,
-    title: str = "Précision sur data/test selon l'étalonnage",
-):
-    """Une barre par modèle (précision en %), et la précision flottante en pointillés.
-
-    Introduit dans le notebook 01.
-    """
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(1.6 + 1.6 * len(accuracies), 3))
-    values = [100 * v for v in accuracies.values()]
-    colors = [
-        "tab:green" if reference is None or v >= 100 * reference - 1 else "tab:orange"
-        for v in values
-    ]
-    bars = axis.bar(list(accuracies), values, color=colors)
-    axis.bar_label(
-        bars, labels=[f"{v:.2f} %" for v in values], label_type="center", color="white", fontsize=9
-    )
-    if reference is not None:
-        axis.axhline(
-            100 * reference, color="0.3", linestyle="--", linewidth=1, label="modèle flottant"
-        )
-        axis.legend(fontsize=8, loc="lower right")
-    axis.set_ylim(0, 109)
-    axis.set_ylabel("précision (%)")
-    axis.set_title(title)
-    axis.tick_params(axis="x", labelsize=8)
-    figure.tight_layout()
-    return figure

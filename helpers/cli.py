@@ -1,4 +1,4 @@
-"""La ligne de commande du cours : ``python -m helpers <commande>``.
+"""La ligne de commande du cours : ``python -m helpers <commande>``, et le corps de chaque commande.
 
 Toute mauvaise entrée donne une première ligne ``Erreur : ...`` sur la sortie d'erreur, le code
 de sortie 2, aucune trace Python, et rien d'écrit.
@@ -7,95 +7,229 @@ de sortie 2, aucune trace Python, et rien d'écrit.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+import warnings
+from pathlib import Path
 
-from helpers.errors import KitError
+from helpers.calibration import DEFAULT_MIN_IMAGES, representative_dataset
+from helpers.course import course_notebooks, execute_notebooks, set_jupyterlab_french
+from helpers.demo_model import train_demo_model
+from helpers.environment import check_environment, describe_machine
+from helpers.errors import KitError, quiet_tensorflow
+from helpers.export import (
+    BUNDLE_README,
+    BUNDLE_SCRIPT,
+    build_metadata,
+    check_output_path,
+    make_bundle,
+    write_model,
+)
+from helpers.images import NORMALIZATIONS, check_labels, find_labels_file, read_labels
+from helpers.inspection import confusion_matrix, evaluate_model, format_report, inspect_model
+from helpers.models import check_saved_model_dir, check_size, load_saved_model
+from helpers.paths import relative_to_root
+from helpers.pi_classifier import EXIT_USAGE, FrenchArgumentParser
+from helpers.quantization import INTEGER_MODES, IO_TYPES, MODES, check_mode, convert
+from helpers.runtime import metadata_path, read_metadata
+from helpers.units import format_size
 
-EXIT_USAGE = 2
+
+def _shown(path: str) -> str:
+    """A path as the user typed it if relative, else only its name (no machine path)."""
+    return path if not Path(path).is_absolute() else Path(path).name
 
 
-class _FrenchFormatter(argparse.RawDescriptionHelpFormatter):
-    def add_usage(self, usage, actions, groups, prefix=None):
-        return super().add_usage(usage, actions, groups, prefix="utilisation : ")
+# ---------------------------------------------------------------------------------------------
+# Commands of the course's steps
 
 
-class FrenchArgumentParser(argparse.ArgumentParser):
-    """argparse, avec une aide et des erreurs en français."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("formatter_class", _FrenchFormatter)
-        kwargs["add_help"] = False
-        super().__init__(*args, **kwargs)
-        self._positionals.title = "arguments"
-        self._optionals.title = "options"
-        self.add_argument("-h", "--help", action="help", help="affiche cette aide et quitte")
-
-    def error(self, message):
-        message = (
-            message.replace(
-                "the following arguments are required", "arguments obligatoires manquants"
+def quantize_command(args) -> int:
+    """``python -m helpers quantize`` : tout est vérifié avant la conversion (sortie, modèle,
+    images) ; en cas d'erreur, rien n'est écrit."""
+    mode = args.mode
+    if args.io_type is not None and mode != "int8-full":
+        raise KitError(
+            f"--io-type ne s'applique qu'au mode int8-full : en mode {mode}, l'entrée et la "
+            "sortie restent flottantes. Retirez --io-type, ou choisissez --mode int8-full."
+        )
+    io_type = args.io_type or "int8"
+    check_mode(mode, io_type)
+    if mode in INTEGER_MODES and not args.images:
+        raise KitError(
+            f"Le mode {mode} a besoin d'images d'étalonnage : ajoutez --images DOSSIER (au moins "
+            f"{args.min_images} images représentatives, PNG ou JPEG)."
+        )
+    output = check_output_path(args.output, force=args.force)
+    model_dir = check_saved_model_dir(args.model_dir)  # cheap check before importing TensorFlow
+    # Loaded once: its input is checked here, and the same model is converted.
+    model = load_saved_model(model_dir)
+    height, width, channels = model.input.image_shape(args.input_size)
+    dataset = None
+    if mode in INTEGER_MODES:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            dataset = representative_dataset(
+                args.images,
+                input_size=(height, width),
+                channels=channels,
+                normalization=args.normalization,
+                min_images=args.min_images,
+                num_samples=args.num_samples,
+                progress=True,
             )
-            .replace("unrecognized arguments", "arguments non reconnus")
-            .replace("invalid choice", "choix invalide")
-            .replace("choose from", "choisissez parmi")
-            .replace("expected one argument", "une valeur est attendue")
-            .replace("argument ", "argument ")
+        for warning in caught:
+            print(f"Attention : {warning.message}", file=sys.stderr)
+    elif args.images:
+        print(
+            f"Remarque : le mode {mode} n'utilise pas d'images d'étalonnage ; --images est ignoré.",
+            file=sys.stderr,
         )
-        self.exit(
-            EXIT_USAGE,
-            f"Erreur : {message}\nAide : {self.prog} --help\n",
+    # A free-size model is converted at the size given, so the file gets a fixed input.
+    model_bytes, report = convert(
+        model, mode, dataset, io_type, NORMALIZATIONS[args.normalization], args.input_size
+    )
+    for message in report.warnings:
+        print(f"Attention : {message}", file=sys.stderr)
+    labels = None
+    labels_file = find_labels_file(model_dir)
+    if labels_file is not None:
+        output_shape = inspect_model(model_bytes)["outputs"][0]["shape"]
+        try:
+            labels = check_labels(read_labels(labels_file), int(output_shape[-1]))
+        except KitError as error:
+            print(f"Remarque : {error} Étiquettes non enregistrées.", file=sys.stderr)
+    extra = {"channels": channels}
+    if mode == "int8-full":
+        extra["io_type"] = io_type
+    if dataset is not None:
+        extra["calibration"] = {
+            "images": len(dataset),
+            "folder": relative_to_root(args.images),
+            "skipped": list(dataset.skipped),
+        }
+    metadata = build_metadata(
+        model_bytes,
+        mode=mode,
+        source=relative_to_root(model_dir),
+        input_size=(height, width),
+        normalization=args.normalization,
+        labels=labels,
+        extra=extra,
+    )
+    written = write_model(output, model_bytes, metadata, force=args.force)
+    print(
+        f"{written.name} écrit ({format_size(report.size_bytes)}, mode {mode}, entrée "
+        f"{report.input_dtype}, sortie {report.output_dtype}) ; métadonnées dans "
+        f"{metadata_path(written).name}."
+    )
+    return 0
+
+
+def inspect_command(args) -> int:
+    """``python -m helpers inspect FILE.tflite [--json]``."""
+    report = inspect_model(args.tflite_file)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        print(format_report(report, title=f"Modèle {_shown(args.tflite_file)}"))
+    return 0
+
+
+def evaluate_command(args) -> int:
+    """``python -m helpers evaluate FILE.tflite --images DIR [--normalization N]
+    [--input-size HxW] [--json]``."""
+    result = evaluate_model(
+        args.tflite_file,
+        args.images,
+        normalization=args.normalization,
+        progress=sys.stderr.isatty(),
+        input_size=args.input_size,
+    )
+    if args.json:
+        print(json.dumps({"accuracy": result["accuracy"], "count": result["count"]}))
+        return 0
+    correct = round(result["accuracy"] * result["count"])
+    print(
+        f"Précision : {100 * result['accuracy']:.2f} % ({correct} / {result['count']} images "
+        f"de {_shown(args.images)})"
+    )
+    matrix = confusion_matrix(result["targets"], result["predictions"], len(result["labels"]))
+    per_label = [
+        f"{label} {100 * matrix[i, i] / matrix[i].sum():.1f} %"
+        for i, label in enumerate(result["labels"])
+        if matrix[i].sum()
+    ]
+    print(f"Par étiquette : {', '.join(per_label)}")
+    print(f"Normalisation des images : {result['normalization']}")
+    return 0
+
+
+def bundle_command(args) -> int:
+    """``python -m helpers bundle FILE.tflite --output DIR [--labels FILE]``."""
+    model_path = Path(args.tflite_file)
+    assumed = model_path.is_file() and read_metadata(model_path) is None
+    output_dir = make_bundle(model_path, args.output, args.labels)
+    if assumed:
+        print(
+            f"Attention : {metadata_path(model_path).name} est absent ; normalisation supposée "
+            f"symmetric ([-1, 1]). Si le réseau attend une autre plage, lancez "
+            f"{BUNDLE_SCRIPT} avec --normalisation.",
+            file=sys.stderr,
         )
+    total = sum(p.stat().st_size for p in output_dir.iterdir())
+    print(f"Dossier prêt : {output_dir.name}/ ({format_size(total, digits=0)})")
+    for name in sorted(p.name for p in output_dir.iterdir()):
+        print(f"  {name}")
+    print(
+        f"Copiez-le sur la Raspberry Pi : scp -r {output_dir.name} pi@raspberrypi.local:~/ "
+        f"puis suivez {output_dir.name}/{BUNDLE_README}."
+    )
+    return 0
 
 
-def _quiet_tensorflow() -> None:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# ---------------------------------------------------------------------------------------------
+# Teacher's and installation commands
 
 
-def _cmd_check(args) -> int:
-    from helpers.environment import check_environment, describe_machine
-
+def check_command(args) -> int:
     for check in check_environment():
         print(f"  ✓ {check.name:<24} {check.found}")
     print(f"Environnement prêt ({describe_machine()}).")
     return 0
 
 
-def _cmd_demo_model(args) -> int:
-    from helpers.demo_model import train_demo_model
-
+def demo_model_command(args) -> int:
     train_demo_model(verbose=1 if sys.stderr.isatty() else 2)
     return 0
 
 
-def _cmd_execute_notebooks(args) -> int:
-    from helpers.course import course_notebooks, execute_notebooks
-
+def execute_notebooks_command(args) -> int:
     execute_notebooks(args.notebooks or course_notebooks())
     return 0
 
 
-def _cmd_french_interface(args) -> int:
-    from helpers.course import set_jupyterlab_french
-
+def french_interface_command(args) -> int:
     set_jupyterlab_french()
     print("JupyterLab s'ouvrira en français.")
     return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# The parser
 
 
 def _size(text: str) -> tuple[int, int]:
     """« 640x640 » -> (640, 640)."""
     try:
         height, width = (int(part) for part in text.lower().replace("×", "x").split("x"))
-    except ValueError:
+        return check_size((height, width))
+    except (ValueError, KitError):
         raise argparse.ArgumentTypeError(
-            f"taille « {text} » illisible : écrivez HAUTEURxLARGEUR, par exemple 640x640"
+            f"taille « {text} » illisible : écrivez HAUTEURxLARGEUR en pixels positifs, par "
+            "exemple 640x640"
         ) from None
-    if height <= 0 or width <= 0:
-        raise argparse.ArgumentTypeError(
-            f"taille « {text} » : les dimensions doivent être positives"
-        )
-    return height, width
 
 
 def _positive(text: str) -> int:
@@ -108,15 +242,18 @@ def _positive(text: str) -> int:
     return value
 
 
-def _dispatch(module: str, function: str):
-    """Imports the command's module only when it runs (TensorFlow is slow to import)."""
+def _add_normalization(parser, default: str | None, default_text: str) -> None:
+    low_high = " | ".join(f"[{low:g},{high:g}]" for low, high in NORMALIZATIONS.values())
+    parser.add_argument(
+        "--normalization",
+        choices=list(NORMALIZATIONS),
+        default=default,
+        help=f"plage des entrées : {low_high} (défaut : {default_text})",
+    )
 
-    def handler(args) -> int:
-        import importlib
 
-        return getattr(importlib.import_module(f"helpers.{module}"), function)(args)
-
-    return handler
+def _add_input_size(parser, help_text: str) -> None:
+    parser.add_argument("--input-size", type=_size, metavar="HxW", help=help_text)
 
 
 def _add_course_commands(commands) -> None:
@@ -136,30 +273,20 @@ def _add_course_commands(commands) -> None:
     quantize.add_argument(
         "--mode",
         required=True,
-        choices=["float32", "dynamic", "float16", "int8", "int8-full"],
+        choices=MODES,
         help="float32 | dynamic | float16 | int8 (entrées/sorties flottantes, "
         "comme la capsule) | int8-full (entier seulement, Edge TPU)",
     )
     quantize.add_argument("--output", required=True, metavar="FILE.tflite", help="fichier à écrire")
     quantize.add_argument(
         "--io-type",
-        choices=["int8", "uint8"],
+        choices=IO_TYPES,
         # None, not "int8": the command must tell "not given" from "given for another mode".
         default=None,
         help="type des entrées/sorties en int8-full (défaut : int8)",
     )
-    quantize.add_argument(
-        "--normalization",
-        choices=["symmetric", "unit", "raw"],
-        default="symmetric",
-        help="plage des entrées : [-1,1] | [0,1] | [0,255] (défaut : symmetric)",
-    )
-    quantize.add_argument(
-        "--input-size",
-        type=_size,
-        metavar="HxW",
-        help="taille d'entrée, seulement si celle du modèle est dynamique",
-    )
+    _add_normalization(quantize, "symmetric", "symmetric")
+    _add_input_size(quantize, "taille d'entrée, seulement si celle du modèle est dynamique")
     quantize.add_argument(
         "--num-samples",
         type=_positive,
@@ -169,12 +296,12 @@ def _add_course_commands(commands) -> None:
     quantize.add_argument(
         "--min-images",
         type=_positive,
-        default=100,
+        default=DEFAULT_MIN_IMAGES,
         metavar="N",
-        help="nombre minimal d'images d'étalonnage (défaut : 100)",
+        help=f"nombre minimal d'images d'étalonnage (défaut : {DEFAULT_MIN_IMAGES})",
     )
     quantize.add_argument("--force", action="store_true", help="remplace FILE s'il existe")
-    quantize.set_defaults(handler=_dispatch("quantization", "quantize_command"))
+    quantize.set_defaults(handler=quantize_command)
 
     inspect = commands.add_parser(
         "inspect",
@@ -185,7 +312,7 @@ def _add_course_commands(commands) -> None:
     )
     inspect.add_argument("tflite_file", metavar="FILE.tflite", help="modèle TFLite à inspecter")
     inspect.add_argument("--json", action="store_true", help="un seul objet JSON sur la sortie")
-    inspect.set_defaults(handler=_dispatch("inspection", "inspect_command"))
+    inspect.set_defaults(handler=inspect_command)
 
     evaluate = commands.add_parser(
         "evaluate",
@@ -197,22 +324,13 @@ def _add_course_commands(commands) -> None:
     evaluate.add_argument(
         "--images", required=True, metavar="DIR", help="dossier avec un sous-dossier par étiquette"
     )
-    evaluate.add_argument(
-        "--normalization",
-        choices=["symmetric", "unit", "raw"],
-        default=None,
-        help="plage des entrées : [-1,1] | [0,1] | [0,255] (défaut : celle de FILE.json, "
-        "sinon symmetric)",
-    )
-    evaluate.add_argument(
-        "--input-size",
-        type=_size,
-        metavar="HxW",
-        help="taille des images, seulement si celle du modèle est libre (défaut : celle de "
-        "FILE.json)",
+    _add_normalization(evaluate, None, "celle de FILE.json, sinon symmetric")
+    _add_input_size(
+        evaluate,
+        "taille des images, seulement si celle du modèle est libre (défaut : celle de FILE.json)",
     )
     evaluate.add_argument("--json", action="store_true", help='{"accuracy", "count"} en JSON')
-    evaluate.set_defaults(handler=_dispatch("inspection", "evaluate_command"))
+    evaluate.set_defaults(handler=evaluate_command)
 
     bundle = commands.add_parser(
         "bundle",
@@ -224,7 +342,7 @@ def _add_course_commands(commands) -> None:
     bundle.add_argument("tflite_file", metavar="FILE.tflite", help="modèle TFLite à embarquer")
     bundle.add_argument("--output", required=True, metavar="DIR", help="dossier à créer")
     bundle.add_argument("--labels", metavar="FILE", help="fichier d'étiquettes (une par ligne)")
-    bundle.set_defaults(handler=_dispatch("export", "bundle_command"))
+    bundle.set_defaults(handler=bundle_command)
 
 
 def build_parser() -> FrenchArgumentParser:
@@ -242,42 +360,43 @@ def build_parser() -> FrenchArgumentParser:
         help="vérifie l'installation (versions de Python et des bibliothèques)",
         description="Vérifie l'installation du cours.",
     )
-    check.set_defaults(handler=_cmd_check)
+    check.set_defaults(handler=check_command)
     demo = commands.add_parser(
         "demo-model",
         prog="python -m helpers demo-model",
         help="régénère les images de data/ et réentraîne le modèle de démonstration (quelques minutes)",
         description="Régénère data/calibration, data/test et réentraîne data/modele_demo (déterministe).",
     )
-    demo.set_defaults(handler=_cmd_demo_model)
+    demo.set_defaults(handler=demo_model_command)
     run = commands.add_parser(
         "executer-notebooks",
         prog="python -m helpers executer-notebooks",
         help="exécute les notebooks sans interface ; copies exécutées dans sorties/notebooks",
-        description="Exécute les notebooks (par défaut 00 à 04) dans un noyau neuf, sans modifier "
-        "ceux du dépôt : le bouton « préparer la séance » de l'enseignant.",
+        description="Exécute les notebooks (par défaut tout le cours) dans un noyau neuf, sans "
+        "modifier ceux du dépôt : le bouton « préparer la séance » de l'enseignant.",
     )
-    run.add_argument("notebooks", nargs="*", help="notebooks à exécuter (défaut : 00 à 04)")
-    run.set_defaults(handler=_cmd_execute_notebooks)
+    run.add_argument("notebooks", nargs="*", help="notebooks à exécuter (défaut : tout le cours)")
+    run.set_defaults(handler=execute_notebooks_command)
     french = commands.add_parser(
         "interface-francais",
         prog="python -m helpers interface-francais",
         help="met JupyterLab en français dans cet environnement",
     )
-    french.set_defaults(handler=_cmd_french_interface)
+    french.set_defaults(handler=french_interface_command)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Point d'entrée de ``python -m helpers``."""
-    _quiet_tensorflow()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_USAGE
     try:
-        return args.handler(args)
+        # TensorFlow's and LiteRT's C++ lines would come before the French « Erreur : » line.
+        with quiet_tensorflow():
+            return args.handler(args)
     except KitError as error:
         print(f"Erreur : {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -8,6 +8,10 @@ import sys
 import time
 from pathlib import Path
 
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
 from helpers.errors import KitError
 from helpers.paths import OUTPUT_DIR, ROOT, relative_to_root
 
@@ -16,8 +20,8 @@ TRANSLATION_PLUGIN = "@jupyterlab/translation-extension:plugin"
 
 
 def course_notebooks() -> list[Path]:
-    """Les notebooks 00 à 04 présents, dans l'ordre du cours."""
-    return sorted(NOTEBOOKS_DIR.glob("0[0-4]_*.ipynb"))
+    """Les notebooks numérotés du cours (00, 01, ...), dans l'ordre."""
+    return sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
 
 
 def execute_notebooks(
@@ -25,10 +29,6 @@ def execute_notebooks(
 ) -> list[tuple[str, float]]:
     """Exécute chaque notebook dans un noyau neuf et enregistre la copie exécutée dans
     ``output_dir`` (les notebooks du dépôt ne sont pas modifiés). Renvoie (nom, secondes)."""
-    import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
-
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     durations = []

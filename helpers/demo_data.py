@@ -136,10 +136,7 @@ def _distractors(rng: np.random.Generator, side: int) -> tuple[Image.Image, np.n
 
 
 def render_scene(label: str, rng: np.random.Generator, size: int = IMAGE_SIZE) -> np.ndarray:
-    """Dessine une scène contenant un objet de la classe ``label`` : tableau uint8 (H, W, 3).
-
-    Introduit dans le notebook 00.
-    """
+    """Dessine une scène contenant un objet de la classe ``label`` : tableau uint8 (H, W, 3)."""
     side = size * _SUPERSAMPLE
     canvas = _background(rng, side)
 
@@ -171,10 +168,7 @@ def render_scene(label: str, rng: np.random.Generator, size: int = IMAGE_SIZE) -
 
 
 def iter_split(split: str, count: int, seed: int = SEED) -> Iterator[tuple[int, np.ndarray]]:
-    """Produit ``count`` couples (indice de classe, image uint8) d'une partie, classes en alternance.
-
-    Introduit dans le notebook 00.
-    """
+    """Produit ``count`` couples (indice de classe, image uint8) d'une partie, classes en alternance."""
     for index in range(count):
         label_index = index % len(LABELS)
         yield label_index, render_scene(LABELS[label_index], scene_rng(split, index, seed))
@@ -218,26 +212,3 @@ def write_demo_data(
         counts[label] = counts.get(label, 0) + 1
     (data_dir / "labels.txt").write_text("\n".join(LABELS) + "\n", encoding="utf-8")
     return counts
-
-
-def read_labels(path: Path) -> list[str]:
-    """Lit un fichier d'étiquettes (une par ligne, dans l'ordre des sorties du modèle)."""
-    path = Path(path)
-    if not path.is_file():
-        raise KitError(
-            f"Fichier d'étiquettes introuvable : {path.name}. Il doit contenir une étiquette "
-            "par ligne, dans l'ordre des sorties du modèle."
-        )
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise KitError(
-            f"Le fichier d'étiquettes {path.name} n'est pas en UTF-8 (octet {error.object[error.start]:#04x} "
-            f"à la position {error.start}, Latin-1 ou Windows-1252 ?) : enregistrez le fichier en "
-            "UTF-8 (dans l'éditeur : « Enregistrer sous », codage UTF-8)."
-        ) from error
-    labels = [line.strip() for line in text.splitlines()]
-    labels = [label for label in labels if label]
-    if not labels:
-        raise KitError(f"Le fichier d'étiquettes {path.name} est vide.")
-    return labels

@@ -37,7 +37,7 @@ TRAINING = {
 
 
 def build_model(num_classes: int = len(demo_data.LABELS), size: int = demo_data.IMAGE_SIZE):
-    """Construit le réseau (Keras, API fonctionnelle). Introduit dans le notebook 00."""
+    """Construit le réseau (Keras, API fonctionnelle)."""
     import keras
     from keras import layers
 
@@ -74,7 +74,7 @@ def train_demo_model(data_dir: Path = DATA_DIR, verbose: int = 1) -> dict:
 
     Écrit ``modele_demo/`` et ``modele_demo.json`` (comment il a été entraîné, sa précision).
     Reproductible : les images sont identiques au pixel près et la précision est la même ; les
-    poids peuvent différer dans les derniers bits selon la machine. Introduit dans le notebook 00.
+    poids peuvent différer dans les derniers bits selon la machine.
     """
     import keras
     import tensorflow as tf

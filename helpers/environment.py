@@ -40,7 +40,7 @@ class Check:
 
 def installed_version(distributions: tuple[str, ...]) -> str | None:
     """La version installée de la première distribution trouvée (ex. tensorflow ou
-    tensorflow-cpu), ou None si aucune ne l'est. Introduit dans le notebook 00."""
+    tensorflow-cpu), ou None si aucune ne l'est."""
     for name in distributions:
         try:
             return metadata.version(name)

@@ -2,37 +2,40 @@
 
 - ``build_metadata`` : ce qu'il faut savoir pour réutiliser le fichier (mode, source, taille et
   normalisation des entrées, paramètres de quantification, étiquettes, empreinte, versions) ;
-- ``write_model`` : écriture atomique (fichier temporaire dans le même dossier, vidé sur le
-  disque, puis renommé) du ``.tflite`` et de son ``.json`` : les deux fichiers ou aucun ;
+- ``write_model`` : écriture atomique du ``.tflite`` puis de son ``.json`` (chacun écrit sous
+  un nom temporaire, vidé sur le disque, puis renommé) ; l'empreinte sha256 des métadonnées dit
+  si elles décrivent bien le fichier ;
 - ``verify_written_model`` : relecture, empreinte, taille, mêmes sorties que le modèle en mémoire ;
-- ``make_bundle`` et la commande ``python -m helpers bundle`` : le dossier à copier sur la
-  Raspberry Pi (modèle, étiquettes, métadonnées, script ``classer.py``, README).
-
-Introduit dans le notebook 04.
+- ``make_bundle`` : le dossier à copier sur la Raspberry Pi (modèle, étiquettes, métadonnées,
+  script ``classer.py``, README).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import secrets
 import shutil
 import string
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from helpers import __version__
+from helpers.environment import installed_version
 from helpers.errors import KitError
-from helpers.images import check_normalization
-from helpers.paths import relative_to_root
+from helpers.images import check_labels, check_normalization, read_labels
+from helpers.models import image_input_shape
+from helpers.paths import missing_folders, relative_to_root, remove_empty_folders, write_atomically
+from helpers.quantization import MODES
 from helpers.runtime import (
     describe_tensor,
     load_interpreter,
+    metadata_path,
+    read_metadata,
     read_model_bytes,
     run_model_outputs,
+    sha256_hex,
 )
 from helpers.units import format_size
 
@@ -63,22 +66,6 @@ _COMPUTED_KEYS = (
 # Metadata
 
 
-def sha256_hex(content: bytes) -> str:
-    """Empreinte SHA-256 (hexadécimale) d'un contenu : deux fichiers identiques ont la même.
-
-    Introduit dans le notebook 04.
-    """
-    return hashlib.sha256(content).hexdigest()
-
-
-def metadata_path(model_path) -> Path:
-    """Le fichier de métadonnées d'un modèle : ``FILE.json`` à côté de ``FILE.tflite``.
-
-    Introduit dans le notebook 04.
-    """
-    return Path(model_path).with_suffix(".json")
-
-
 def _source_name(source) -> str:
     """Un nom de modèle affichable partout : relatif au dépôt, jamais un chemin de la machine."""
     if source is None or str(source).strip() == "":
@@ -89,53 +76,41 @@ def _source_name(source) -> str:
     return path.as_posix()
 
 
-def _check_input_size(input_size, input_detail: dict) -> list[int]:
-    """(hauteur, largeur) des images : celles, fixes, du modèle, sinon ``input_size``."""
-    shape = [int(n) for n in input_detail.get("shape_signature", input_detail["shape"])]
-    image = len(shape) == 4
-    free = image and (shape[1] < 1 or shape[2] < 1)
-    if input_size is None:
-        if not image:
-            raise KitError(
-                f"L'entrée du modèle a la forme {shape} : donnez input_size=(hauteur, largeur)."
-            )
-        if free:
-            raise KitError(
-                f"L'entrée « {input_detail['name']} » a une taille libre ({shape}, -1 = libre) : "
-                "rien ne dit à quelle taille donner les images. Quantifiez le modèle à une "
-                "taille fixe (--input-size HxW, ou input_size=(hauteur, largeur) de convert) "
-                "pour que le fichier l'ait en lui ; à défaut, donnez input_size=(hauteur, "
-                "largeur), celle des images qu'il verra."
-            )
-        return shape[1:3]
-    try:
-        height, width = (int(n) for n in input_size)
-    except (TypeError, ValueError):
-        raise KitError(
-            f"Taille d'entrée illisible : {input_size!r}. Donnez (hauteur, largeur), par exemple "
-            "(64, 64)."
-        ) from None
-    if height <= 0 or width <= 0:
-        raise KitError(f"Taille d'entrée {input_size!r} : les dimensions doivent être positives.")
-    if image and not free and [height, width] != shape[1:3]:
-        raise KitError(
-            f"Taille d'entrée {height}×{width} donnée, mais le modèle a une entrée fixe "
-            f"{shape[1]}×{shape[2]} : donnez input_size=None (lue dans le modèle) ou "
-            f"({shape[1]}, {shape[2]})."
-        )
-    return [height, width]
-
-
-def _check_labels(labels, num_outputs: int | None) -> list[str] | None:
+def _labels_for_outputs(labels, output_shape) -> list[str] | None:
+    """Labels checked against a classifier's output (N, num_labels); None stays None."""
     if labels is None:
         return None
-    labels = [str(label) for label in labels]
-    if num_outputs is not None and len(labels) != num_outputs:
+    return check_labels(labels, int(output_shape[-1]) if len(output_shape) == 2 else None)
+
+
+def check_output_path(output, force: bool = False) -> Path:
+    """Vérifie avant tout calcul qu'on pourra écrire ``FILE.tflite`` et ``FILE.json``.
+
+    Extension ``.tflite``, fichiers existants (sauf ``force``), dossier accessible en écriture
+    (un dossier manquant sera créé si son parent existant l'est).
+    """
+    output = Path(output)
+    if output.suffix.lower() != ".tflite":
         raise KitError(
-            f"Le modèle a {num_outputs} sorties mais {len(labels)} étiquettes ont été données : "
-            "utilisez le fichier d'étiquettes de ce modèle (une par ligne, dans l'ordre des sorties)."
+            f"Le fichier de sortie {output.name} doit finir par .tflite (par exemple "
+            "modele_int8.tflite) ; les métadonnées iront dans le .json du même nom."
         )
-    return labels
+    if output.is_dir():
+        raise KitError(
+            f"{output.as_posix()} est un dossier : donnez le chemin d'un fichier, par exemple "
+            f"{(output / 'modele_int8.tflite').as_posix()}."
+        )
+    for path in (output, metadata_path(output)):
+        if path.is_dir():
+            raise KitError(f"{path.name} est un dossier : choisissez un autre nom de fichier.")
+        if path.exists() and not force:
+            raise KitError(
+                f"{path.as_posix()} existe déjà : rien n'a été écrit. Pour le remplacer, "
+                "ajoutez --force (ligne de commande) ou force=True (Python), ou choisissez un "
+                "autre nom."
+            )
+    missing_folders(output.parent)  # a file in the way, or no write permission
+    return output
 
 
 def build_metadata(
@@ -155,10 +130,6 @@ def build_metadata(
     empreinte SHA-256, taille, versions de TensorFlow et LiteRT. Sans date : les métadonnées d'un
     même modèle sont identiques d'une exécution à l'autre. Introduit dans le notebook 04.
     """
-    import helpers
-    from helpers.environment import installed_version
-    from helpers.quantization import MODES  # imported here: quantization imports this module
-
     content = read_model_bytes(model_bytes)
     if mode not in MODES + (UNKNOWN_MODE,):
         raise KitError(f"Mode inconnu « {mode} » : choisissez parmi {', '.join(MODES)}.")
@@ -167,22 +138,26 @@ def build_metadata(
     input_details = interpreter.get_input_details()
     output_details = interpreter.get_output_details()
     outputs_shape = [int(n) for n in output_details[0]["shape"]]
+    first_input = input_details[0]
+    height, width, _ = image_input_shape(
+        first_input["name"], first_input["shape_signature"], input_size=input_size
+    )
     metadata = {
         "mode": mode,
         "source": _source_name(source),
-        "input_size": _check_input_size(input_size, input_details[0]),
+        "input_size": [height, width],
         "normalization": normalization,
         "input_range": [low, high],
         "inputs": [describe_tensor(detail) for detail in input_details],
         "outputs": [describe_tensor(detail) for detail in output_details],
-        "labels": _check_labels(labels, outputs_shape[-1] if len(outputs_shape) == 2 else None),
+        "labels": _labels_for_outputs(labels, outputs_shape),
         "sha256": sha256_hex(content),
         "size_bytes": len(content),
         "versions": {
             "tensorflow": installed_version(("tensorflow", "tensorflow-cpu")),
             "ai_edge_litert": installed_version(("ai-edge-litert",)),
         },
-        "created_with": f"helpers {helpers.__version__}",
+        "created_with": f"helpers {__version__}",
     }
     for key, value in (extra or {}).items():
         if key in metadata:
@@ -192,35 +167,6 @@ def build_metadata(
             )
         metadata[key] = value
     return metadata
-
-
-def read_metadata(model_path) -> dict | None:
-    """Les métadonnées ``FILE.json`` d'un modèle, ou None s'il n'y en a pas.
-
-    Introduit dans le notebook 04.
-    """
-    path = metadata_path(model_path)
-    if not path.is_file():
-        return None
-    try:
-        metadata = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise KitError(
-            f"Métadonnées illisibles : {path.name} ({error.__class__.__name__}). Supprimez ce "
-            "fichier ou réécrivez le modèle avec ses métadonnées."
-        ) from error
-    if not isinstance(metadata, dict):
-        raise KitError(
-            f"Métadonnées illisibles : {path.name} contient {_json_kind(metadata)}, pas un objet "
-            "JSON {...} avec des clés. Supprimez ce fichier ou réécrivez le modèle avec ses "
-            "métadonnées."
-        )
-    return metadata
-
-
-def _json_kind(value) -> str:
-    kinds = {list: "une liste", str: "un texte", bool: "un booléen", type(None): "null"}
-    return kinds.get(type(value), "un nombre")
 
 
 def _metadata_text(metadata: dict) -> str:
@@ -233,146 +179,18 @@ def _metadata_text(metadata: dict) -> str:
         ) from error
 
 
-# ---------------------------------------------------------------------------------------------
-# Atomic writing
-
-
-def missing_folders(folder) -> list[Path]:
-    """Les dossiers à créer pour que ``folder`` existe, du plus haut au plus profond.
-
-    Vérifie que le plus proche dossier existant en est bien un et qu'on peut y écrire.
-    Introduit dans le notebook 04.
-    """
-    folder = Path(folder)
-    missing = []
-    existing = folder
-    while not existing.exists():
-        missing.append(existing)
-        if existing.parent == existing:
-            break
-        existing = existing.parent
-    if existing.exists() and not existing.is_dir():
-        raise KitError(
-            f"{existing.name} est un fichier, pas un dossier : impossible d'écrire dans "
-            f"{folder.as_posix()}. Choisissez un autre chemin."
-        )
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise KitError(
-            f"Le dossier {existing.name or existing.as_posix()} est protégé en écriture : "
-            "choisissez un dossier à vous (par exemple sorties/) ou changez ses droits."
-        )
-    return list(reversed(missing))
-
-
-def _remove_empty_folders(folders: list[Path]) -> None:
-    for folder in reversed(folders):
-        try:
-            folder.rmdir()
-        except OSError:
-            break
-
-
-def _write_temporary(folder: Path, final_name: str, content: bytes) -> Path:
-    """Écrit ``content`` dans un fichier temporaire du même dossier, vidé sur le disque."""
-    descriptor, name = tempfile.mkstemp(dir=folder, prefix=f".{final_name}.", suffix=".tmp")
-    temporary = Path(name)
-    try:
-        with os.fdopen(descriptor, "wb") as stream:
-            stream.write(content)
-            stream.flush()
-            os.fsync(stream.fileno())  # the bytes are on disk before the rename makes them visible
-        os.chmod(temporary, 0o644)  # mkstemp creates 0600; a model is an ordinary file
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return temporary
-
-
-def _backup(final: Path) -> Path:
-    """Un second nom pour le fichier existant (lien physique, sinon copie) : de quoi le remettre."""
-    while True:
-        backup = final.with_name(f".{final.name}.{secrets.token_hex(4)}.bak")
-        try:
-            os.link(final, backup)
-            return backup
-        except FileExistsError:
-            continue
-        except OSError:  # file systems without hard links (FAT, some network shares)
-            shutil.copy2(final, backup)
-            return backup
-
-
-def _sync_folder(folder: Path) -> None:
-    """Rend le renommage durable (POSIX) ; sans effet là où un dossier ne s'ouvre pas (Windows)."""
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
-
-
-def _commit(folder: Path, operations: list[tuple[Path, bytes | None]]) -> None:
-    """Remplace (contenu) ou supprime (None) chaque fichier : tout, ou rien en cas d'échec."""
-    temporaries: dict[Path, Path] = {}
-    backups: dict[Path, Path] = {}
-    committed: list[Path] = []
-    try:
-        for final, content in operations:
-            if content is not None:
-                temporaries[final] = _write_temporary(folder, final.name, content)
-        for final, _ in operations:
-            if final.exists():
-                backups[final] = _backup(final)
-        for final, content in operations:
-            if content is None:
-                if final.exists():
-                    final.unlink()
-            else:
-                os.replace(temporaries[final], final)
-                del temporaries[final]
-            committed.append(final)
-        _sync_folder(folder)
-    except BaseException:
-        # Put back what was there before, newest change first.
-        for final in reversed(committed):
-            try:
-                if final in backups:
-                    os.replace(backups[final], final)
-                    del backups[final]
-                else:
-                    final.unlink(missing_ok=True)
-            except OSError:
-                backups.pop(final, None)  # keep the copy of the previous file rather than lose it
-        raise
-    finally:
-        for leftover in list(temporaries.values()) + list(backups.values()):
-            leftover.unlink(missing_ok=True)
-
-
 def write_model(path, model_bytes, metadata: dict | None = None, *, force: bool = False) -> Path:
-    """Écrit ``FILE.tflite`` et ses métadonnées ``FILE.json`` de façon atomique ; renvoie le chemin.
+    """Écrit ``FILE.tflite`` puis ses métadonnées ``FILE.json``, chacun de façon atomique.
 
-    Tout est vérifié avant d'écrire (contenu TFLite, dossier, fichiers existants, JSON) ; chaque
-    fichier est d'abord écrit sous un nom temporaire du même dossier, vidé sur le disque
-    (``fsync``), puis renommé (``os.replace``). En cas d'échec, les fichiers précédents sont
-    intacts et aucun fichier partiel ne reste. Un fichier existant n'est remplacé qu'avec
+    Tout est vérifié avant d'écrire (contenu TFLite, chemin, fichiers existants, JSON). Chaque
+    fichier est écrit sous un nom temporaire du même dossier, vidé sur le disque, puis renommé :
+    une panne laisse l'ancien fichier intact. Un fichier existant n'est remplacé qu'avec
     ``force=True``. Un dossier manquant est créé (et retiré si l'écriture échoue). Sans
     métadonnées, un ancien ``FILE.json`` (qui décrirait l'ancien modèle) est retiré.
     Introduit dans le notebook 04.
     """
     content = read_model_bytes(model_bytes)
-    path = Path(path)
-    if path.suffix.lower() != ".tflite":
-        raise KitError(
-            f"Le nom du fichier doit finir par .tflite (reçu : {path.name}) : par exemple "
-            f"{path.stem or 'modele'}.tflite."
-        )
-    json_path = metadata_path(path)
+    path = check_output_path(path, force=force)
     json_text = None
     if metadata is not None:
         if metadata.get("sha256") not in (None, sha256_hex(content)):
@@ -381,35 +199,30 @@ def write_model(path, model_bytes, metadata: dict | None = None, *, force: bool 
                 "recalculez-les avec build_metadata sur ce modèle."
             )
         json_text = _metadata_text(metadata)
-    created = missing_folders(path.parent)  # a missing folder is created, then removed on failure
-    for target in (path, json_path):
-        if target.is_dir():
-            raise KitError(f"{target.name} est un dossier : choisissez un autre nom de fichier.")
-        if target.exists() and not force:
-            raise KitError(
-                f"Le fichier {target.name} existe déjà : rien n'a été écrit. Pour le remplacer, "
-                "ajoutez --force (ligne de commande) ou force=True (Python), ou choisissez un "
-                "autre nom."
-            )
-    operations = [(path, content)]
-    if json_text is not None:
-        operations.append((json_path, json_text.encode("utf-8")))
-    elif json_path.exists():
-        operations.append((json_path, None))
-    written = False
+    created = missing_folders(path.parent)
     try:
         for folder in created:
             folder.mkdir()
-        _commit(path.parent, operations)
-        written = True
+        write_atomically(path, content)
     except OSError as error:
+        remove_empty_folders(created)
         raise KitError(
             f"Écriture de {path.name} impossible ({error.strerror or error}) : vérifiez la place "
             "libre et les droits du dossier. Le fichier précédent, s'il existait, est intact."
         ) from error
-    finally:
-        if not written:
-            _remove_empty_folders(created)
+    json_path = metadata_path(path)
+    try:
+        if json_text is not None:
+            write_atomically(json_path, json_text.encode("utf-8"))
+        else:
+            json_path.unlink(missing_ok=True)  # it would describe the previous model
+    except OSError as error:
+        raise KitError(
+            f"{path.name} est écrit, mais pas ses métadonnées {json_path.name} "
+            f"({error.strerror or error}) : l'ancien {json_path.name} ne correspond plus "
+            "(empreinte sha256 différente). Libérez de la place, puis réécrivez le modèle "
+            "(--force, ou force=True)."
+        ) from error
     return path
 
 
@@ -517,17 +330,12 @@ def show_verification(report: dict) -> None:
 
 
 def bundle_file_names(model_name: str) -> list[str]:
-    """Les fichiers d'un dossier pour la Pi fait par ``make_bundle``.
-
-    Introduit dans le notebook 04.
-    """
+    """Les fichiers d'un dossier pour la Pi fait par ``make_bundle``."""
     stem = Path(model_name).stem
     return [f"{stem}.tflite", f"{stem}.json", BUNDLE_LABELS, BUNDLE_SCRIPT, BUNDLE_README]
 
 
 def _bundle_labels(model_path: Path, labels_file, metadata: dict | None) -> list[str]:
-    from helpers.demo_data import read_labels
-
     if labels_file is not None:
         return read_labels(Path(labels_file))
     if metadata and metadata.get("labels"):
@@ -615,9 +423,7 @@ def _bundle_metadata(model_path: Path, content: bytes, labels_file) -> tuple[dic
     else:
         metadata = dict(metadata)
         output_shape = metadata.get("outputs", [{}])[0].get("shape", [])
-        metadata["labels"] = _check_labels(
-            labels, output_shape[-1] if len(output_shape) == 2 else None
-        )
+        metadata["labels"] = _labels_for_outputs(labels, output_shape)
     for key in ("inputs", "outputs", "input_size", "normalization", "size_bytes", "mode"):
         if key not in metadata:
             raise KitError(
@@ -690,7 +496,7 @@ def make_bundle(tflite_path, output_dir, labels_file=None) -> Path:
             if emptied:
                 output_dir.mkdir(exist_ok=True)  # the empty folder given was there before
         if not output_dir.is_dir():
-            _remove_empty_folders(created_parents)
+            remove_empty_folders(created_parents)
     return output_dir
 
 
@@ -716,29 +522,3 @@ def remove_bundle(output_dir) -> bool:
         )
     shutil.rmtree(output_dir)
     return True
-
-
-def bundle_command(args) -> int:
-    """La commande ``python -m helpers bundle FILE.tflite --output DIR [--labels FILE]``.
-
-    Introduit dans le notebook 04.
-    """
-    model_path = Path(args.tflite_file)
-    assumed = model_path.is_file() and read_metadata(model_path) is None
-    output_dir = make_bundle(model_path, args.output, args.labels)
-    if assumed:
-        print(
-            f"Attention : {metadata_path(model_path).name} est absent ; normalisation supposée "
-            "symmetric ([-1, 1]). Si le réseau attend une autre plage, lancez classer.py avec "
-            "--normalisation.",
-            file=sys.stderr,
-        )
-    total = sum(p.stat().st_size for p in output_dir.iterdir())
-    print(f"Dossier prêt : {output_dir.name}/ ({format_size(total, digits=0)})")
-    for name in sorted(p.name for p in output_dir.iterdir()):
-        print(f"  {name}")
-    print(
-        f"Copiez-le sur la Raspberry Pi : scp -r {output_dir.name} pi@raspberrypi.local:~/ "
-        f"puis suivez {output_dir.name}/{BUNDLE_README}."
-    )
-    return 0

@@ -1,9 +1,7 @@
-"""Lecture d'images et normalisation des entrées du modèle.
+"""Les données : lecture d'images, normalisation, dossiers rangés par étiquette, étiquettes.
 
 La *normalisation* met les pixels dans la plage que le réseau a vue à l'entraînement ; ce n'est
 pas une quantification (elle produit des flottants).
-
-Introduit dans le notebook 00.
 """
 
 from __future__ import annotations
@@ -35,10 +33,7 @@ def check_normalization(normalization: str) -> tuple[float, float]:
 
 
 def normalize(pixels: np.ndarray, normalization: str = "symmetric") -> np.ndarray:
-    """Pixels uint8 [0, 255] -> float32 dans la plage de la normalisation choisie.
-
-    Introduit dans le notebook 00.
-    """
+    """Pixels uint8 [0, 255] -> float32 dans la plage de la normalisation choisie."""
     low, high = check_normalization(normalization)
     pixels = np.asarray(pixels, dtype=np.float32)
     return (pixels * np.float32((high - low) / 255.0) + np.float32(low)).astype(np.float32)
@@ -136,3 +131,54 @@ def load_labeled_images(
     images = np.stack([read_image(path, size, channels) for path, _ in items])
     targets = np.array([label_index for _, label_index in items], dtype=np.int64)
     return normalize(images, normalization), targets
+
+
+def read_labels(path: Path) -> list[str]:
+    """Lit un fichier d'étiquettes (une par ligne, dans l'ordre des sorties du modèle).
+
+    Introduit dans le notebook 00.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise KitError(
+            f"Fichier d'étiquettes introuvable : {path.name}. Il doit contenir une étiquette "
+            "par ligne, dans l'ordre des sorties du modèle."
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise KitError(
+            f"Le fichier d'étiquettes {path.name} n'est pas en UTF-8 (octet "
+            f"{error.object[error.start]:#04x} à la position {error.start}, Latin-1 ou "
+            "Windows-1252 ?) : enregistrez le fichier en UTF-8 (dans l'éditeur : « Enregistrer "
+            "sous », codage UTF-8)."
+        ) from error
+    labels = [line.strip() for line in text.splitlines()]
+    labels = [label for label in labels if label]
+    if not labels:
+        raise KitError(f"Le fichier d'étiquettes {path.name} est vide.")
+    return labels
+
+
+def find_labels_file(model_path) -> Path | None:
+    """Le fichier d'étiquettes d'un modèle : ``labels.txt`` dans son dossier, sinon à côté.
+
+    Pour le modèle de démonstration, c'est ``data/labels.txt``, à côté de ``data/modele_demo``.
+    """
+    model_path = Path(model_path)
+    for candidate in (model_path / "labels.txt", model_path.parent / "labels.txt"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def check_labels(labels, num_outputs: int | None) -> list[str]:
+    """Les étiquettes en texte, une par sortie du modèle (``num_outputs``, None : non vérifié)."""
+    labels = [str(label) for label in labels]
+    if num_outputs is not None and len(labels) != num_outputs:
+        raise KitError(
+            f"Le modèle a {num_outputs} sorties mais il y a {len(labels)} étiquettes "
+            f"({', '.join(labels[:6])}{', ...' if len(labels) > 6 else ''}) : utilisez le "
+            "fichier d'étiquettes de ce modèle (une par ligne, dans l'ordre des sorties)."
+        )
+    return labels

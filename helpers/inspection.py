@@ -1,15 +1,9 @@
 """Vérifier un modèle ``.tflite`` : types, paramètres de quantification, opérations, verdicts,
-précision et latence avec LiteRT.
-
-Les commandes ``python -m helpers inspect`` et ``python -m helpers evaluate`` s'appuient sur ce
-module.
-
-Introduit dans le notebook 03.
+précision et latence avec LiteRT (les commandes ``inspect`` et ``evaluate``).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import sys
@@ -18,10 +12,11 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from helpers.errors import KitError
-from helpers.export import read_metadata, sha256_hex
 from helpers.images import (
+    check_labels,
     check_normalization,
     label_folders,
     list_labeled_images,
@@ -33,12 +28,15 @@ from helpers.runtime import (
     check_single_output,
     describe_tensor,
     load_interpreter,
+    metadata_input_size,
     op_details,
+    read_metadata,
     read_model_bytes,
     run_model,
+    sha256_hex,
 )
 from helpers.runtime import input_size as runtime_input_size
-from helpers.units import BYTES_PER_KO, format_size
+from helpers.units import format_size
 
 EDGETPU_IO_DTYPES = ("int8", "uint8")
 
@@ -210,6 +208,7 @@ def inspect_model(model: bytes | str | Path) -> dict:
         "op_counts": dict(sorted(Counter(op["op_name"] for op in ops).items())),
         "tensor_dtypes": dict(sorted(tensor_dtypes.items())),
         "per_axis_tensors": per_axis,
+        "float_ops": list(dict.fromkeys(compute)),
     }
 
 
@@ -228,10 +227,7 @@ def _format_tensor(entry: dict) -> str:
 
 
 def format_report(report: dict, title: str | None = None) -> str:
-    """Le rapport de ``inspect_model`` en texte français, lisible sur un projecteur.
-
-    Introduit dans le notebook 03.
-    """
+    """Le rapport de ``inspect_model`` en texte français, lisible sur un projecteur."""
     yes_no = {True: "oui", False: "non"}
     lines = [title] if title else []
     lines.append(f"Taille : {format_size(report['size_bytes'])}")
@@ -254,17 +250,6 @@ def format_report(report: dict, title: str | None = None) -> str:
 def show_report(report: dict, title: str | None = None) -> None:
     """Affiche le rapport de ``inspect_model``. Introduit dans le notebook 03."""
     print(format_report(report, title))
-
-
-def _metadata_size(metadata: dict) -> tuple[int, int] | None:
-    size = metadata.get("input_size")
-    if (
-        isinstance(size, (list, tuple))
-        and len(size) >= 2
-        and all(isinstance(v, int) for v in size[:2])
-    ):
-        return int(size[0]), int(size[1])
-    return None
 
 
 def _labels_for(image_dir: Path, labels, metadata: dict) -> list[str]:
@@ -303,10 +288,7 @@ def evaluate_model(
     ``normalization``, sinon celle de ``FILE.json``, sinon « symmetric ». Taille des images :
     celle du modèle ; s'il a une taille libre, ``input_size``, sinon celle de ``FILE.json``.
     Renvoie ``{"accuracy", "count", "predictions", "targets", "labels", "normalization"}``.
-    Introduit dans le notebook 03.
     """
-    from tqdm.auto import tqdm
-
     content = read_model_bytes(model)
     # Bytes in memory have no FILE.json beside them.
     in_memory = isinstance(model, (bytes, bytearray, memoryview))
@@ -319,14 +301,9 @@ def evaluate_model(
     interpreter = load_interpreter(content, num_threads=num_threads)
     output_detail = check_single_output(interpreter)
     if input_size is None and runtime_input_size(interpreter) is None:
-        input_size = _metadata_size(metadata)
+        input_size = metadata_input_size(metadata)
     height, width, channels = check_image_input(interpreter, input_size)
-    output_shape = [int(v) for v in output_detail["shape"]]
-    if output_shape[-1] != len(labels):
-        raise KitError(
-            f"Le modèle a {output_shape[-1]} sorties mais il y a {len(labels)} étiquettes "
-            f"({', '.join(labels)}) : donnez les étiquettes dans l'ordre des sorties du modèle."
-        )
+    check_labels(labels, int(output_detail["shape"][-1]))
     predictions, targets = [], []
     for path, target in tqdm(items, desc="Évaluation", disable=not progress, file=sys.stderr):
         pixels = read_image(path, (height, width), channels)
@@ -345,7 +322,7 @@ def evaluate_model(
 
 
 def top1_agreement(predictions, reference) -> float:
-    """Part des images où deux modèles donnent la même classe (top-1). Introduit dans le notebook 03."""
+    """Part des images où deux modèles donnent la même classe (top-1)."""
     predictions, reference = np.asarray(predictions), np.asarray(reference)
     if predictions.shape != reference.shape or predictions.size == 0:
         raise KitError(
@@ -402,35 +379,6 @@ def format_comparison(results: dict, reference: str = "float32") -> str:
     return "\n".join(lines)
 
 
-def course_models(
-    model_dir, calibration_dir, models_dir, modes=None, normalization: str = "symmetric"
-) -> dict[str, bytes]:
-    """Les ``.tflite`` du notebook 02 (``models_dir/modele_<mode>.tflite``), dans l'ordre des modes.
-
-    Un fichier absent ou abîmé est reconverti en mémoire depuis le SavedModel (avec le jeu de
-    données représentatif de ``calibration_dir`` pour les modes entiers) : le notebook 03 peut
-    s'exécuter seul. Introduit dans le notebook 03.
-    """
-    from helpers.quantization import INTEGER_MODES, MODES, convert
-
-    models, dataset = {}, None
-    for mode in modes or MODES:
-        path = Path(models_dir) / f"modele_{mode}.tflite"
-        try:
-            models[mode] = read_model_bytes(path)
-            continue
-        except KitError:
-            pass
-        if mode in INTEGER_MODES and dataset is None:
-            from helpers.calibration import representative_dataset
-
-            dataset = representative_dataset(
-                calibration_dir, model_dir, normalization=normalization
-            )
-        models[mode], _ = convert(model_dir, mode, dataset if mode in INTEGER_MODES else None)
-    return models
-
-
 def _latency_input(detail: dict) -> np.ndarray:
     """A fixed input of the right type: the kernels' speed does not depend on the values."""
     dtype = np.dtype(detail["dtype"])
@@ -482,119 +430,3 @@ def measure_latency(
 def all_cores() -> int:
     """Nombre de cœurs de cette machine (pour ``num_threads``). Introduit dans le notebook 03."""
     return os.cpu_count() or 1
-
-
-def plot_confusion_matrix(matrix: np.ndarray, labels: list[str], title: str = "") -> None:
-    """Affiche une matrice de confusion annotée. Introduit dans le notebook 03."""
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(3.6, 3.2))
-    axis.imshow(matrix, cmap="Blues")
-    for (row, column), value in np.ndenumerate(matrix):
-        color = "white" if value > matrix.max() / 2 else "black"
-        axis.text(column, row, str(value), ha="center", va="center", color=color, fontsize=8)
-    axis.set_xticks(range(len(labels)), labels, rotation=45, ha="right", fontsize=8)
-    axis.set_yticks(range(len(labels)), labels, fontsize=8)
-    axis.set_xlabel("prédiction")
-    axis.set_ylabel("vraie étiquette")
-    axis.set_title(title, fontsize=10)
-    figure.tight_layout()
-    plt.show()
-
-
-def plot_mode_summary(results: dict) -> None:
-    """Trois panneaux par mode : taille du fichier, précision, accord avec le modèle flottant.
-
-    ``results`` vient de ``compare_modes``. Introduit dans le notebook 03.
-    """
-    import matplotlib.pyplot as plt
-
-    modes = list(results)
-    panels = (
-        ("size_bytes", "taille (ko)", 1 / BYTES_PER_KO, "{:.0f}"),
-        ("accuracy", "précision (%)", 100, "{:.2f}"),
-        ("agreement", "accord top-1 (%)", 100, "{:.1f}"),
-    )
-    figure, axes = plt.subplots(1, 3, figsize=(10, 2.8))
-    colors = ["tab:gray" if mode == "float32" else "tab:blue" for mode in modes]
-    for axis, (key, label, factor, fmt) in zip(axes, panels, strict=True):
-        values = [results[mode][key] * factor for mode in modes]
-        bars = axis.bar(modes, values, color=colors)
-        axis.bar_label(bars, labels=[fmt.format(v) for v in values], fontsize=7)
-        axis.set_title(label, fontsize=10)
-        axis.tick_params(axis="x", labelrotation=45, labelsize=8)
-        axis.margins(y=0.18)
-        if key != "size_bytes":
-            low = min(values)
-            axis.set_ylim(max(0.0, low - 5), 101)
-    figure.tight_layout()
-    plt.show()
-
-
-def plot_latencies(latencies: dict, thread_counts: list[int]) -> None:
-    """Barres groupées : latence médiane (ms) par mode, pour chaque nombre de fils.
-
-    ``latencies[mode][threads]`` est le résultat de ``measure_latency``.
-    Introduit dans le notebook 03.
-    """
-    import matplotlib.pyplot as plt
-
-    modes = list(latencies)
-    width = 0.8 / len(thread_counts)
-    figure, axis = plt.subplots(figsize=(6, 2.8))
-    for rank, threads in enumerate(thread_counts):
-        values = [latencies[mode][threads]["median_ms"] for mode in modes]
-        positions = np.arange(len(modes)) + (rank - (len(thread_counts) - 1) / 2) * width
-        bars = axis.bar(positions, values, width, label=f"{threads} fil(s)")
-        axis.bar_label(bars, labels=[f"{v:.2f}" for v in values], fontsize=7)
-    axis.set_xticks(range(len(modes)), modes)
-    axis.set_ylabel("latence médiane (ms)")
-    axis.set_title("Latence d'une inférence avec LiteRT (cette machine)", fontsize=10)
-    axis.legend(fontsize=8)
-    axis.margins(y=0.18)
-    figure.tight_layout()
-    plt.show()
-
-
-def _relative(path: str) -> str:
-    """A path as the user typed it if relative, else only its name (no machine path)."""
-    return path if not Path(path).is_absolute() else Path(path).name
-
-
-def inspect_command(args) -> int:
-    """``python -m helpers inspect FILE.tflite [--json]``. Introduit dans le notebook 03."""
-    report = inspect_model(args.tflite_file)
-    if args.json:
-        print(json.dumps(report, ensure_ascii=False))
-    else:
-        print(format_report(report, title=f"Modèle {_relative(args.tflite_file)}"))
-    return 0
-
-
-def evaluate_command(args) -> int:
-    """``python -m helpers evaluate FILE.tflite --images DIR [--normalization N]
-    [--input-size HxW] [--json]``. Introduit dans le notebook 03."""
-    result = evaluate_model(
-        args.tflite_file,
-        args.images,
-        normalization=args.normalization,
-        progress=sys.stderr.isatty(),
-        input_size=args.input_size,
-    )
-    if args.json:
-        print(json.dumps({"accuracy": result["accuracy"], "count": result["count"]}))
-        return 0
-    correct = round(result["accuracy"] * result["count"])
-    print(
-        f"Précision : {100 * result['accuracy']:.2f} % ({correct} / {result['count']} images "
-        f"de {_relative(args.images)})"
-    )
-    matrix = confusion_matrix(result["targets"], result["predictions"], len(result["labels"]))
-    per_label = [
-        f"{label} {100 * matrix[i, i] / matrix[i].sum():.1f} %"
-        for i, label in enumerate(result["labels"])
-        if matrix[i].sum()
-    ]
-    print(f"Par étiquette : {', '.join(per_label)}")
-    print(f"Normalisation des images : {result['normalization']}")
-    return 0

@@ -1,6 +1,16 @@
-"""Chemins du dépôt, trouvés à partir de l'emplacement du paquet (pas du dossier courant)."""
+"""Chemins du dépôt (trouvés à partir du paquet, pas du dossier courant) et écriture sûre.
 
+Un fichier est écrit de façon atomique : sous un nom temporaire du même dossier, vidé sur le
+disque, puis renommé. Une panne en cours d'écriture laisse l'ancien fichier intact.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
 from pathlib import Path
+
+from helpers.errors import KitError
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
@@ -20,3 +30,55 @@ def relative_to_root(path) -> str:
         return path.relative_to(ROOT).as_posix()
     except ValueError:
         return path.name
+
+
+def missing_folders(folder) -> list[Path]:
+    """Les dossiers à créer pour que ``folder`` existe, du plus haut au plus profond.
+
+    Vérifie que le plus proche dossier existant en est bien un et qu'on peut y écrire.
+    """
+    folder = Path(folder)
+    missing = []
+    existing = folder
+    while not existing.exists():
+        missing.append(existing)
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        raise KitError(
+            f"{existing.name} est un fichier, pas un dossier : impossible d'écrire dans "
+            f"{folder.as_posix()}. Choisissez un autre chemin."
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise KitError(
+            f"Le dossier {existing.name or existing.as_posix()} est protégé en écriture : "
+            "choisissez un dossier à vous (par exemple sorties/) ou changez ses droits."
+        )
+    return list(reversed(missing))
+
+
+def remove_empty_folders(folders: list[Path]) -> None:
+    """Retire, du plus profond au plus haut, les dossiers créés pour rien (s'ils sont vides)."""
+    for folder in reversed(folders):
+        try:
+            folder.rmdir()
+        except OSError:
+            break
+
+
+def write_atomically(path, content: bytes) -> None:
+    """Écrit ``content`` dans ``path`` : tout le nouveau contenu, ou l'ancien fichier intact."""
+    path = Path(path)
+    descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    temporary = Path(name)
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(content)
+            stream.flush()
+            os.fsync(stream.fileno())  # on disk before the rename makes the bytes visible
+        os.chmod(temporary, 0o644)  # mkstemp creates 0600; a model is an ordinary file
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

@@ -325,16 +325,21 @@ def french_number(value: float, digits: int = 1) -> str:
     return f"{value:.{digits}f}".replace(".", ",")
 
 
-class _FrenchFormatter(argparse.HelpFormatter):
+class _FrenchFormatter(argparse.RawDescriptionHelpFormatter):
     def add_usage(self, usage, actions, groups, prefix=None):
         return super().add_usage(usage, actions, groups, prefix="utilisation : ")
 
 
 class FrenchArgumentParser(argparse.ArgumentParser):
-    """argparse avec l'aide et les erreurs en français (« Erreur : ... », code 2)."""
+    """argparse avec l'aide et les erreurs en français (« Erreur : ... », code 2).
+
+    La ligne de commande du cours (``python -m helpers``) utilise la même classe.
+    """
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, formatter_class=_FrenchFormatter, add_help=False, **kwargs)
+        kwargs.setdefault("formatter_class", _FrenchFormatter)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
         self._positionals.title = "arguments"
         self._optionals.title = "options"
         self.add_argument("-h", "--help", action="help", help="affiche cette aide et quitte")
@@ -350,12 +355,12 @@ class FrenchArgumentParser(argparse.ArgumentParser):
             ("expected one argument", "une valeur est attendue"),
         ):
             message = message.replace(english, french)
-        self.exit(EXIT_USAGE, f"Erreur : {message}\nAide : python3 {self.prog} --help\n")
+        self.exit(EXIT_USAGE, f"Erreur : {message}\nAide : {self.prog} --help\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = FrenchArgumentParser(
-        prog=Path(__file__).name,
+        prog=f"python3 {Path(__file__).name}",
         description="Classe des images (dossier ou caméra) avec le modèle .tflite du dossier.",
     )
     parser.add_argument(

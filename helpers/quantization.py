@@ -10,22 +10,24 @@ d'image libre est d'abord fixé à la taille demandée) :
 - ``int8-full`` : tout en entier, entrée et sortie int8 ou uint8 (Edge TPU, accélérateurs entiers).
 
 Les vérifications passent avant TensorFlow, pour expliquer en français ce que ses messages
-disent de façon obscure. Introduit dans le notebook 02.
+disent de façon obscure.
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-import logging
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from helpers.errors import KitError
+from helpers.calibration import representative_dataset as folder_dataset
+from helpers.errors import KitError, quiet_tensorflow
+from helpers.inspection import inspect_model
+from helpers.models import FloatModel, check_saved_model_dir, load_saved_model
+from helpers.runtime import read_model_bytes
+from helpers.units import format_size
 
 MODES = ("float32", "dynamic", "float16", "int8", "int8-full")
 INTEGER_MODES = ("int8", "int8-full")
@@ -39,10 +41,7 @@ _CONVERSION_OPS = {"QUANTIZE", "DEQUANTIZE"}
 
 @dataclass
 class ConversionReport:
-    """Ce que la conversion a produit : mode, taille, types d'entrée/sortie, durée, avertissements.
-
-    Introduit dans le notebook 02.
-    """
+    """Ce que la conversion a produit : mode, taille, types d'entrée/sortie, durée, avertissements."""
 
     mode: str
     size_bytes: int
@@ -84,18 +83,17 @@ def _traced_at_batch_one(mode: str, input_size) -> bool:
     return mode == "int8-full" or input_size is not None
 
 
-def _batch_one_converter(model, height: int, width: int):
+def _batch_one_converter(model: FloatModel, height: int, width: int):
     """A converter whose input is fixed at (1, H, W, C): static shapes, one image at a time.
 
     ``from_saved_model`` keeps the SavedModel's free batch axis (-1), and the free height and
     width of a model of free size (a (1, 1, 1, C) input that must be resized before each use).
-    The Edge TPU compiler refuses both; tracing the signature of the loaded ``model``
-    (a ``FloatModel``) with a fixed shape gives a plain static model.
+    The Edge TPU compiler refuses both; tracing the signature of the loaded model with a fixed
+    shape gives a plain static model (notebook 03 shows these calls).
     """
-    import tensorflow as tf
+    import tensorflow as tf  # imported when used: seconds to load, not needed by inspect
 
-    spec = model.input
-    signature = model.signature
+    spec, signature = model.input, model.signature
 
     @tf.function(
         input_signature=[
@@ -107,51 +105,31 @@ def _batch_one_converter(model, height: int, width: int):
 
     # The loaded model is passed along so its variables stay alive during the conversion.
     return tf.lite.TFLiteConverter.from_concrete_functions(
-        [serve.get_concrete_function()], model._loaded
+        [serve.get_concrete_function()], model.loaded
     )
 
 
-@contextlib.contextmanager
-def _quiet_tensorflow_logger():
-    """Hides TensorFlow's INFO lines during a conversion (a concrete-function conversion logs
-    « Assets written to: /tmp/... »: noise for a student, and a machine path)."""
-    logger = logging.getLogger("tensorflow")
-    previous = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        logger.setLevel(previous)
-
-
-def make_converter(model_dir, mode, representative_dataset=None, io_type="int8", input_size=None):
+def make_converter(model, mode, representative_dataset=None, io_type="int8", input_size=None):
     """Un ``tf.lite.TFLiteConverter`` réglé pour le mode, avec les appels de TensorFlow.
 
+    ``model`` : le dossier du SavedModel, ou le modèle déjà chargé (``load_saved_model``).
     float32 : rien ; dynamic : ``Optimize.DEFAULT`` ; float16 : et ``supported_types``
     ``[tf.float16]`` ; int8 : et le jeu de données représentatif ; int8-full : et
     ``supported_ops`` ``[TFLITE_BUILTINS_INT8]``, entrée/sortie ``tf.int8`` ou ``tf.uint8``.
     int8-full est tracé pour un lot de 1 (formes fixes, ce que veut l'Edge TPU) ;
     ``input_size`` (hauteur, largeur) fixe la taille d'un modèle de taille libre.
-    Introduit dans le notebook 02.
     """
-    from helpers.models import check_saved_model_dir
+    import tensorflow as tf
 
     check_mode(mode, io_type)
     _require_dataset(mode, representative_dataset)
-    model_dir = check_saved_model_dir(model_dir)
-    return _make_converter(model_dir, mode, representative_dataset, io_type, input_size)
-
-
-def _make_converter(model_dir, mode, representative_dataset, io_type, input_size, model=None):
-    """make_converter after its checks; ``model``, if already loaded, is not loaded again."""
-    import tensorflow as tf
-
-    from helpers.calibration import input_spec_shape
-    from helpers.models import load_saved_model
-
+    if not isinstance(model, FloatModel):
+        model_dir = check_saved_model_dir(model)
+        model = load_saved_model(model_dir) if _traced_at_batch_one(mode, input_size) else None
+    else:
+        model_dir = model.model_dir
     if _traced_at_batch_one(mode, input_size):
-        model = model if model is not None else load_saved_model(model_dir)
-        height, width, _ = input_spec_shape(model.input, input_size)
+        height, width, _ = model.input.image_shape(input_size)
         converter = _batch_one_converter(model, height, width)
     else:
         converter = tf.lite.TFLiteConverter.from_saved_model(str(model_dir))
@@ -325,43 +303,29 @@ def check_representative_dataset(dataset, input_shape, value_range=None) -> list
     return _range_warnings(low, high, value_range)
 
 
-def _op_names(text: str, patterns) -> list[str]:
+def _missing_ops(error: Exception) -> list[str]:
+    """The TensorFlow ops that LiteRT has neither as builtin nor as Flex op, from the
+    converter's structured errors (``ConverterError.errors``), not from its text."""
     names = []
-    for pattern in patterns:
-        for match in re.finditer(pattern, text):
-            for name in re.split(r"[,\s]+", match.group(1)):
-                if name and name not in names:
-                    names.append(name)
+    for detail in getattr(error, "errors", []):
+        code = detail.ErrorCode.Name(detail.error_code)
+        name = detail.operator.name.removeprefix("tf.")
+        if code in ("ERROR_NEEDS_FLEX_OPS", "ERROR_NEEDS_CUSTOM_OPS") and name not in names:
+            names.append(name)
     return names
-
-
-_FLEX_PATTERNS = (
-    r"TF Select ops: ([\w, ]+)",
-    r"'tf\.(\w+)' op is neither a custom op nor a flex op",
-)
-_QUANTIZATION_PATTERNS = (
-    r"Quantization not yet supported for op: '?(\w+)'?",
-    r"[Ff]ailed to quantize[^\n]*?op[^\w\n]+(?:tfl\.)?(\w+)",
-    r"'tfl\.(\w+)' op [^\n]*quantiz",
-)
 
 
 def explain_conversion_error(error: Exception, mode: str) -> KitError:
     """Traduit une erreur du convertisseur en ``KitError`` qui nomme l'opération en cause."""
-    text = str(error)
-    flex_ops = _op_names(text, _FLEX_PATTERNS)
-    if flex_ops:
-        names = ", ".join(flex_ops)
+    missing = _missing_ops(error)
+    if missing:
         return KitError(
-            f"La conversion échoue : l'opération {names} n'existe pas dans TensorFlow Lite, "
-            "ni en flottant ni en entier (aucun mode ne l'évitera). Remplacez-la dans le modèle "
-            "par des opérations prises en charge (par exemple gelu(approximate=True) au lieu de "
-            "erf), puis exportez-le à nouveau."
+            f"La conversion échoue : l'opération {', '.join(missing)} n'existe pas dans "
+            "TensorFlow Lite, ni en flottant ni en entier (aucun mode ne l'évitera). "
+            "Remplacez-la dans le modèle par des opérations prises en charge (par exemple "
+            "gelu(approximate=True) au lieu de erf), puis exportez-le à nouveau."
         )
-    quantization_ops = _op_names(text, _QUANTIZATION_PATTERNS)
-    if quantization_ops:
-        return _not_integer_error(quantization_ops, mode)
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     detail = lines[0][:300] if lines else error.__class__.__name__
     return KitError(
         f"La conversion en mode {mode} a échoué : {detail}. Vérifiez que le modèle se convertit "
@@ -369,42 +333,23 @@ def explain_conversion_error(error: Exception, mode: str) -> KitError:
     )
 
 
-def _not_integer_error(op_names, mode: str) -> KitError:
-    names = ", ".join(op_names)
-    return KitError(
-        f"L'opération {names} n'a pas de version entière dans TensorFlow Lite : le mode {mode} "
-        "(entier seulement, pour l'Edge TPU ou un accélérateur entier) est impossible pour ce "
-        "modèle. Le mode int8 garde un repli en flottant pour cette opération (entrée et sortie "
-        "flottantes, sur le processeur) ; sinon remplacez-la dans le modèle."
-    )
+def _check_integer_only(summary: dict, mode: str) -> None:
+    """Refuses an int8-full model that is not integer only (``summary``: ``inspect_model``).
 
-
-def _float_computations(model_bytes: bytes) -> list[str]:
-    """The ops left computing in float, named in the int8-full error message.
-
-    ``inspect_model`` decides whether the model is integer only; its count of the ops that
-    touch floats also includes the DEQUANTIZE and QUANTIZE the converter puts around an op it
-    had to leave in float. The message names that op, not the conversions around it.
+    TF 2.21 does not fail on an op without an integer kernel: it leaves it in float, between
+    a DEQUANTIZE and a QUANTIZE. The kit refuses such a file for int8-full and names the op.
     """
-    from helpers.runtime import load_interpreter, op_details
-
-    names = []
-    for op in op_details(load_interpreter(model_bytes, default_delegates=False)):
-        types = [*op.get("operand_types", []), *op.get("result_types", [])]
-        touches_float = any(np.issubdtype(np.dtype(t), np.floating) for t in types)
-        if touches_float and op["op_name"] not in _CONVERSION_OPS and op["op_name"] not in names:
-            names.append(op["op_name"])
-    return names
-
-
-def _check_integer_only(summary: dict, model_bytes: bytes, mode: str) -> None:
-    """Refuses an int8-full model that is not integer only (``summary``: ``inspect_model``)."""
     if summary["integer_only"]:
         return
-    # TF 2.21 no longer fails on an op without an integer kernel: it silently leaves it in float.
-    names = _float_computations(model_bytes)
+    names = [name for name in summary["float_ops"] if name not in _CONVERSION_OPS]
     if names:
-        raise _not_integer_error(names, mode)
+        raise KitError(
+            f"L'opération {', '.join(names)} n'a pas de version entière dans TensorFlow Lite : "
+            f"le convertisseur la laisse en flottant, et le kit refuse donc le mode {mode} "
+            "(entier seulement, pour l'Edge TPU ou un accélérateur entier) pour ce modèle. Le "
+            "mode int8 garde un repli en flottant pour cette opération (entrée et sortie "
+            "flottantes, sur le processeur) ; sinon remplacez-la dans le modèle."
+        )
     reasons = [r for r in summary["reasons"] if not r.startswith("Edge TPU")]
     raise KitError(
         f"Le mode {mode} n'a pas donné un modèle entier seulement : {' '.join(reasons)} "
@@ -413,7 +358,7 @@ def _check_integer_only(summary: dict, model_bytes: bytes, mode: str) -> None:
 
 
 def convert(
-    model_dir,
+    model,
     mode,
     representative_dataset=None,
     io_type="int8",
@@ -422,31 +367,18 @@ def convert(
 ) -> tuple[bytes, ConversionReport]:
     """Convertit un SavedModel dans un mode : ``(octets du .tflite, rapport)``.
 
-    Vérifie tout avant TensorFlow (mode, jeu de données représentatif, forme d'entrée) et
-    traduit les échecs en ``KitError`` en français. ``value_range`` (min, max) est la plage
-    attendue par le modèle ; ``input_size`` (hauteur, largeur) pour un modèle de taille libre.
-    Introduit dans le notebook 02.
+    ``model`` : le dossier du SavedModel, ou le modèle déjà chargé (``load_saved_model`` : il
+    n'est pas relu à chaque mode). Vérifie tout avant TensorFlow (mode, jeu de données
+    représentatif, forme d'entrée) et traduit les échecs en ``KitError`` en français.
+    ``value_range`` (min, max) est la plage attendue par le modèle ; ``input_size`` (hauteur,
+    largeur) pour un modèle de taille libre. Introduit dans le notebook 02.
     """
-    from helpers.models import check_saved_model_dir, load_saved_model
-
     check_mode(mode, io_type)
     _require_dataset(mode, representative_dataset)
-    check_saved_model_dir(model_dir)  # cheap check before importing TensorFlow
-    model = load_saved_model(model_dir)
-    model_bytes, report, _ = _convert(
-        model, mode, representative_dataset, io_type, value_range, input_size
-    )
-    return model_bytes, report
-
-
-def _convert(
-    model, mode, representative_dataset, io_type, value_range, input_size
-) -> tuple[bytes, ConversionReport, dict]:
-    """convert for an already loaded ``FloatModel``; also returns ``inspect_model``'s report."""
-    from helpers.calibration import input_spec_shape
-    from helpers.inspection import inspect_model
-
-    height, width, channels = input_spec_shape(model.input, input_size)
+    if not isinstance(model, FloatModel):
+        check_saved_model_dir(model)  # cheap check before importing TensorFlow
+        model = load_saved_model(model)
+    height, width, channels = model.input.image_shape(input_size)
     warnings = []
     if mode in INTEGER_MODES:
         # A fixed-size conversion traces the model for one image at a time.
@@ -455,15 +387,14 @@ def _convert(
             representative_dataset, (batch, height, width, channels), value_range
         )
     try:
-        with _quiet_tensorflow_logger():
+        with quiet_tensorflow():
             # Loading the SavedModel and tracing its signature can fail too, not only convert().
-            converter = _make_converter(
-                model.model_dir,
+            converter = make_converter(
+                model,
                 mode,
                 representative_dataset if mode in INTEGER_MODES else None,
                 io_type,
                 input_size,
-                model=model,
             )
             start = time.perf_counter()
             model_bytes = converter.convert()
@@ -472,9 +403,9 @@ def _convert(
         raise
     except Exception as error:  # the converter raises ConverterError, ValueError, RuntimeError
         raise explain_conversion_error(error, mode) from error
-    summary = inspect_model(model_bytes)  # one interpreter for every check after the conversion
+    summary = inspect_model(model_bytes)
     if mode == "int8-full":
-        _check_integer_only(summary, model_bytes, mode)
+        _check_integer_only(summary, mode)
     report = ConversionReport(
         mode=mode,
         size_bytes=len(model_bytes),
@@ -483,7 +414,30 @@ def _convert(
         seconds=seconds,
         warnings=warnings,
     )
-    return model_bytes, report, summary
+    return model_bytes, report
+
+
+def course_models(
+    model_dir, calibration_dir, models_dir, modes=None, normalization: str = "symmetric"
+) -> dict[str, bytes]:
+    """Les ``.tflite`` du notebook 02 (``models_dir/modele_<mode>.tflite``), dans l'ordre des modes.
+
+    Un fichier absent ou abîmé est reconverti en mémoire depuis le SavedModel (avec le jeu de
+    données représentatif de ``calibration_dir`` pour les modes entiers) : les notebooks 03 et
+    04 s'exécutent seuls. Introduit dans le notebook 03.
+    """
+    models, dataset = {}, None
+    for mode in modes or MODES:
+        path = Path(models_dir) / f"modele_{mode}.tflite"
+        try:
+            models[mode] = read_model_bytes(path)
+            continue
+        except KitError:
+            pass
+        if mode in INTEGER_MODES and dataset is None:
+            dataset = folder_dataset(calibration_dir, model_dir, normalization=normalization)
+        models[mode], _ = convert(model_dir, mode, dataset if mode in INTEGER_MODES else None)
+    return models
 
 
 def mode_comparison(
@@ -522,8 +476,6 @@ def format_mode_table(rows: dict[str, dict]) -> str:
 
     Introduit dans le notebook 02.
     """
-    from helpers.units import format_size
-
     header = (
         f"{'mode':<10}{'taille':>11}{'× float32':>11}{'octets/poids':>14}"
         f"{'entrée':>9}{'sortie':>9}{'précision':>11}"
@@ -537,263 +489,3 @@ def format_mode_table(rows: dict[str, dict]) -> str:
             f"{accuracy:>11}"
         )
     return "\n".join(lines)
-
-
-def plot_mode_sizes(rows: dict[str, dict], parameter_count: int, title: str | None = None):
-    """Taille du fichier par mode, rapport à float32, et la limite d'un octet par poids.
-
-    Introduit dans le notebook 02.
-    """
-    import matplotlib.pyplot as plt
-
-    from helpers.units import BYTES_PER_KO, format_size
-
-    modes = list(rows)
-    sizes = [rows[mode]["size_bytes"] / BYTES_PER_KO for mode in modes]
-    colors = [
-        "tab:blue" if mode in INTEGER_MODES else "tab:orange" if mode != "float32" else "0.55"
-        for mode in modes
-    ]
-    figure, axis = plt.subplots(figsize=(6.4, 3.4))
-    bars = axis.bar(modes, sizes, color=colors)
-    axis.bar_label(
-        bars,
-        labels=[
-            f"{format_size(rows[m]['size_bytes'], digits=0)}\n× {rows[m]['ratio_to_float32']:.2f}"
-            for m in modes
-        ],
-        fontsize=8,
-    )
-    for bytes_per_weight, style in ((4, ":"), (1, "--")):
-        axis.axhline(
-            bytes_per_weight * parameter_count / BYTES_PER_KO,
-            color="0.3",
-            linestyle=style,
-            linewidth=1,
-            label=f"{bytes_per_weight} octet{'s' if bytes_per_weight > 1 else ''} par poids",
-        )
-    from matplotlib.patches import Patch
-
-    handles, _ = axis.get_legend_handles_labels()
-    handles += [
-        Patch(color="tab:orange", label="calcul flottant"),
-        Patch(color="tab:blue", label="calcul entier"),
-    ]
-    axis.legend(handles=handles, fontsize=8, loc="upper right")
-    axis.set_ylabel("taille du fichier (ko)")
-    axis.set_ylim(0, max(max(sizes), 4 * parameter_count / BYTES_PER_KO) * 1.25)
-    axis.set_title(title or "Taille du .tflite selon le mode (× = rapport à float32)", fontsize=10)
-    figure.tight_layout()
-    return figure
-
-
-# --------------------------------------------------------------------------------------------
-# The command line: python -m helpers quantize
-# --------------------------------------------------------------------------------------------
-
-
-def find_labels_file(model_dir) -> Path | None:
-    """Le fichier d'étiquettes d'un modèle : ``labels.txt`` dans son dossier, sinon à côté.
-
-    Pour le modèle de démonstration, c'est ``data/labels.txt``, à côté de ``data/modele_demo``.
-    Introduit dans le notebook 02.
-    """
-    model_dir = Path(model_dir)
-    for candidate in (model_dir / "labels.txt", model_dir.parent / "labels.txt"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def check_output_path(output, force: bool = False) -> Path:
-    """Vérifie avant la conversion qu'on pourra écrire ``FILE.tflite`` et ``FILE.json``.
-
-    Extension ``.tflite``, fichiers existants (sauf ``force``), dossier accessible en écriture
-    (un dossier manquant sera créé si son parent existant l'est). Introduit dans le notebook 02.
-    """
-    from helpers.export import metadata_path, missing_folders
-
-    output = Path(output)
-    if output.suffix.lower() != ".tflite":
-        raise KitError(
-            f"Le fichier de sortie {output.name} doit finir par .tflite (par exemple "
-            "modele_int8.tflite) ; les métadonnées iront dans le .json du même nom."
-        )
-    if output.is_dir():
-        raise KitError(
-            f"{output.as_posix()} est un dossier : donnez le chemin d'un fichier, par exemple "
-            f"{(output / 'modele_int8.tflite').as_posix()}."
-        )
-    if not force:
-        for path in (output, metadata_path(output)):
-            if path.exists():
-                raise KitError(
-                    f"{path.as_posix()} existe déjà : ajoutez --force pour le remplacer, ou "
-                    "choisissez un autre nom."
-                )
-    # Same folder checks as the writing itself: a file in the way, or no write permission.
-    missing_folders(output.parent)
-    return output
-
-
-def _checked_labels(model_dir: Path, outputs: list[dict]) -> tuple[list[str] | None, str | None]:
-    """Labels found beside the model, kept only if there is one per model output.
-
-    ``outputs`` are the converted model's outputs, as in ``inspect_model``'s report.
-    """
-    from helpers.demo_data import read_labels
-
-    labels_file = find_labels_file(model_dir)
-    if labels_file is None:
-        return None, None
-    labels = read_labels(labels_file)
-    output_shape = outputs[0]["shape"]
-    count = int(output_shape[-1]) if len(output_shape) else 0
-    if len(labels) != count:
-        return None, (
-            f"{labels_file.name} a {len(labels)} étiquettes mais le modèle a {count} sorties : "
-            "étiquettes non enregistrées dans les métadonnées."
-        )
-    return labels, None
-
-
-class _NativeStderrToLog:
-    """Sends what TensorFlow's C++ code prints on file descriptor 2 to a temporary log.
-
-    TensorFlow prints lines at import and during conversion ("oneDNN custom operations",
-    "fully_quantize: 0 ...", MLIR locations) that would come before the French « Erreur : »
-    line. Python's own stderr (tqdm, our messages) still reaches the terminal; the log is shown
-    only if something unexpected fails.
-    """
-
-    def __enter__(self):
-        import os
-        import sys
-        import tempfile
-
-        sys.stderr.flush()
-        self._log = tempfile.TemporaryFile()
-        self._saved_fd = os.dup(2)
-        self._python_stderr = sys.stderr
-        try:
-            python_on_fd2 = sys.stderr.fileno() == 2
-        except (AttributeError, OSError, ValueError):
-            python_on_fd2 = False  # already redirected (pytest, Jupyter): leave it alone
-        if python_on_fd2:
-            sys.stderr = os.fdopen(os.dup(self._saved_fd), "w", encoding="utf-8", errors="replace")
-        os.dup2(self._log.fileno(), 2)
-        return self
-
-    def __exit__(self, exc_type, exc_value, traceback):
-        import os
-        import sys
-
-        if sys.stderr is not self._python_stderr:
-            sys.stderr.close()
-            sys.stderr = self._python_stderr
-        os.dup2(self._saved_fd, 2)
-        os.close(self._saved_fd)
-        if exc_type is not None and not issubclass(exc_type, (KitError, KeyboardInterrupt)):
-            self._log.seek(0)
-            sys.stderr.write(self._log.read().decode("utf-8", errors="replace"))
-        self._log.close()
-        return False
-
-
-def quantize_command(args) -> int:
-    """La commande ``python -m helpers quantize`` (voir ``python -m helpers quantize --help``).
-
-    Tout est vérifié avant la conversion (sortie, modèle, images) ; en cas d'erreur, rien n'est
-    écrit. Introduit dans le notebook 02.
-    """
-    from helpers.images import check_normalization
-    from helpers.units import format_size
-
-    mode = args.mode
-    if args.io_type is not None and mode != "int8-full":
-        raise KitError(
-            f"--io-type ne s'applique qu'au mode int8-full : en mode {mode}, l'entrée et la "
-            "sortie restent flottantes. Retirez --io-type, ou choisissez --mode int8-full."
-        )
-    io_type = args.io_type or "int8"
-    check_mode(mode, io_type)
-    if mode in INTEGER_MODES and not args.images:
-        raise KitError(
-            f"Le mode {mode} a besoin d'images d'étalonnage : ajoutez --images DOSSIER (au moins "
-            f"{args.min_images} images représentatives, PNG ou JPEG)."
-        )
-    check_normalization(args.normalization)
-    output = check_output_path(args.output, force=args.force)
-    with _NativeStderrToLog():
-        written, report = _quantize(args, mode, io_type, output)
-    print(
-        f"{written.name} écrit ({format_size(report.size_bytes)}, mode {mode}, entrée "
-        f"{report.input_dtype}, sortie {report.output_dtype}) ; métadonnées dans "
-        f"{written.with_suffix('.json').name}."
-    )
-    return 0
-
-
-def _quantize(args, mode: str, io_type: str, output: Path) -> tuple[Path, ConversionReport]:
-    import sys
-    import warnings
-
-    from helpers.calibration import input_spec_shape, representative_dataset
-    from helpers.export import build_metadata, write_model
-    from helpers.images import NORMALIZATIONS
-    from helpers.models import check_saved_model_dir, load_saved_model
-    from helpers.paths import relative_to_root
-
-    model_dir = check_saved_model_dir(args.model_dir)  # cheap check before importing TensorFlow
-    # Loaded once: its input is checked here, and the same model is traced for the conversion.
-    model = load_saved_model(model_dir)
-    height, width, channels = input_spec_shape(model.input, input_size=args.input_size)
-    dataset = None
-    if mode in INTEGER_MODES:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            # The size is already known: no need to load the model again.
-            dataset = representative_dataset(
-                args.images,
-                input_size=(height, width),
-                channels=channels,
-                normalization=args.normalization,
-                min_images=args.min_images,
-                num_samples=args.num_samples,
-                progress=True,
-            )
-        for warning in caught:
-            print(f"Attention : {warning.message}", file=sys.stderr)
-    elif args.images:
-        print(
-            f"Remarque : le mode {mode} n'utilise pas d'images d'étalonnage ; --images est ignoré.",
-            file=sys.stderr,
-        )
-    # A free-size model is converted at the size given, so the file gets a fixed input.
-    model_bytes, report, summary = _convert(
-        model, mode, dataset, io_type, NORMALIZATIONS[args.normalization], args.input_size
-    )
-    for message in report.warnings:
-        print(f"Attention : {message}", file=sys.stderr)
-    labels, labels_note = _checked_labels(model_dir, summary["outputs"])
-    if labels_note:
-        print(f"Remarque : {labels_note}", file=sys.stderr)
-    extra = {"channels": channels}
-    if mode == "int8-full":
-        extra["io_type"] = io_type
-    if dataset is not None:
-        extra["calibration"] = {
-            "images": len(dataset),
-            "folder": relative_to_root(args.images),
-            "skipped": list(dataset.skipped),
-        }
-    metadata = build_metadata(
-        model_bytes,
-        mode=mode,
-        source=relative_to_root(model_dir),
-        input_size=(height, width),
-        normalization=args.normalization,
-        labels=labels,
-        extra=extra,
-    )
-    return write_model(output, model_bytes, metadata, force=args.force), report

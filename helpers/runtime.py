@@ -3,30 +3,31 @@
 ``ai_edge_litert.interpreter.Interpreter`` a la même API que ``tf.lite.Interpreter``
 (obsolète, voué à disparaître de TensorFlow).
 Un modèle dont l'entrée est entière attend des entiers : on quantifie l'image avec l'échelle et le
-point zéro du modèle, et on déquantifie sa sortie de la même façon.
-
-Introduit dans le notebook 03.
+point zéro du modèle, et on déquantifie sa sortie de la même façon. Le fichier ``FILE.json`` à
+côté d'un modèle (ses métadonnées) et son empreinte sha256 se lisent ici aussi.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
+import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
 
-from helpers.errors import KitError
+from helpers.errors import KitError, quiet_tensorflow
+from helpers.models import (
+    check_size,
+    image_input_shape,
+    several_inputs_error,
+    several_outputs_error,
+)
 
 TFLITE_MAGIC = b"TFL3"  # FlatBuffer file identifier, at bytes 4 to 8 of every .tflite file
 
 
 def read_model_bytes(model: bytes | str | Path) -> bytes:
-    """Le contenu d'un modèle TFLite (déjà en mémoire, ou lu depuis un fichier), vérifié.
-
-    Introduit dans le notebook 03.
-    """
+    """Le contenu d'un modèle TFLite (déjà en mémoire, ou lu depuis un fichier), vérifié."""
     if isinstance(model, (bytes, bytearray, memoryview)):
         content, name = bytes(model), "Le modèle en mémoire"
     else:
@@ -45,29 +46,6 @@ def read_model_bytes(model: bytes | str | Path) -> bytes:
             "TFL3). Produisez-le avec « python -m helpers quantize » ou TFLiteConverter."
         )
     return content
-
-
-@contextlib.contextmanager
-def _native_stderr_silenced():
-    """Hides what the C++ runtime writes straight to file descriptor 2.
-
-    LiteRT announces "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." there whatever
-    TF_CPP_MIN_LOG_LEVEL says; on the command line that line would come before « Erreur : ».
-    Real failures still surface: they are raised as exceptions with their message.
-    """
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError, AttributeError):
-        yield  # no usable descriptor 2 (unusual embedded consoles): nothing to hide
-        return
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def load_interpreter(
@@ -91,7 +69,7 @@ def load_interpreter(
         else (OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
     )
     try:
-        with _native_stderr_silenced():
+        with quiet_tensorflow():
             interpreter = Interpreter(
                 model_content=content,
                 num_threads=num_threads,
@@ -125,7 +103,7 @@ def _unknown_ops_text(content: bytes) -> str:
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
     try:
-        with _native_stderr_silenced():
+        with quiet_tensorflow():
             interpreter = Interpreter(
                 model_content=content,
                 experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
@@ -146,7 +124,6 @@ def op_details(interpreter) -> list[dict]:
 
     Chaque élément a au moins ``op_name``, ``inputs`` et ``outputs`` (indices des tenseurs).
     LiteRT n'a pas encore d'API publique pour cette liste : ce kit ne l'appelle qu'ici.
-    Introduit dans le notebook 03.
     """
     try:
         return list(interpreter._get_ops_details())
@@ -162,17 +139,13 @@ def list_ops(model: bytes | str | Path) -> list[str]:
 
     Les opérations sont celles du fichier : l'interpréteur est créé sans le délégué XNNPACK,
     qui en regrouperait la plupart en une seule opération ``DELEGATE``.
-    Introduit dans le notebook 03.
     """
     interpreter = load_interpreter(model, default_delegates=False)
     return [str(op["op_name"]) for op in op_details(interpreter)]
 
 
 def quantization_params(detail: dict) -> tuple[float, int]:
-    """(échelle, point zéro) d'un tenseur ; (0.0, 0) veut dire « non quantifié ».
-
-    Introduit dans le notebook 03.
-    """
+    """(échelle, point zéro) d'un tenseur ; (0.0, 0) veut dire « non quantifié »."""
     scale, zero_point = detail["quantization"]
     return float(scale), int(zero_point)
 
@@ -184,7 +157,6 @@ def describe_tensor(detail: dict) -> dict:
     quantifié par canal garde (0.0, 0) dans le champ historique de LiteRT : on donne la paire
     du premier canal, et toutes les paires dans ``scales``, ``zero_points`` et
     ``quantized_dimension``. Une échelle 0.0 et un point zéro 0 veulent dire « non quantifié ».
-    Introduit dans le notebook 03.
     """
     scale, zero_point = quantization_params(detail)
     parameters = detail.get("quantization_parameters") or {}
@@ -274,10 +246,7 @@ def dequantize(values: np.ndarray, detail: dict) -> np.ndarray:
 
 
 def input_size(interpreter) -> tuple[int, int] | None:
-    """(hauteur, largeur) de l'entrée image du modèle, ou None si elle est libre (-1).
-
-    Introduit dans le notebook 03.
-    """
+    """(hauteur, largeur) de l'entrée image du modèle, ou None si elle est libre (-1)."""
     detail = interpreter.get_input_details()[0]
     signature = detail.get("shape_signature", detail["shape"])
     if len(signature) != 4:
@@ -291,42 +260,17 @@ def check_image_input(interpreter, size: tuple[int, int] | None = None) -> tuple
     """Vérifie que le modèle prend une image (lot, H, L, 1 ou 3 canaux) ; renvoie (H, L, canaux).
 
     Un modèle à taille libre (-1) est redimensionné à ``size`` (obligatoire dans ce cas).
-    Introduit dans le notebook 03.
     """
     inputs = interpreter.get_input_details()
     if len(inputs) != 1:
-        raise KitError(
-            f"Ce modèle a {len(inputs)} entrées : le cours ne sait alimenter qu'un modèle à une "
-            "seule entrée image. Pour plusieurs entrées, appelez vous-même "
-            "interpreter.get_signature_runner() avec une valeur par entrée, par nom."
-        )
+        raise several_inputs_error([str(d["name"]) for d in inputs])
     detail = inputs[0]
-    shape = [int(v) for v in detail["shape"]]
-    if len(shape) != 4 or shape[3] not in (1, 3):
-        raise KitError(
-            f"L'entrée « {detail['name']} » a la forme {shape} : ce n'est pas une image "
-            "(lot, hauteur, largeur, 1 ou 3 canaux), le cours ne sait pas l'alimenter."
-        )
-    fixed = input_size(interpreter)
-    if fixed is None:
-        if size is None:
-            raise KitError(
-                f"L'entrée « {detail['name']} » a une taille libre "
-                f"({[int(v) for v in detail['shape_signature']]}) : indiquez la taille des "
-                "images, celle utilisée à la conversion : --input-size HxW en ligne de "
-                "commande, input_size=(hauteur, largeur) en Python. Mieux : quantifiez avec "
-                "--input-size HxW, le fichier aura une taille fixe."
-            )
-        interpreter.resize_tensor_input(detail["index"], [1, size[0], size[1], shape[3]])
+    signature = [int(v) for v in detail.get("shape_signature", detail["shape"])]
+    height, width, channels = image_input_shape(detail["name"], signature, input_size=size)
+    if input_size(interpreter) is None:
+        interpreter.resize_tensor_input(detail["index"], [1, height, width, channels])
         interpreter.allocate_tensors()
-        return int(size[0]), int(size[1]), shape[3]
-    if size is not None and tuple(int(v) for v in size) != fixed:
-        raise KitError(
-            f"Taille d'images {size[0]}×{size[1]} demandée, mais l'entrée « {detail['name']} » "
-            f"a une taille fixe {fixed[0]}×{fixed[1]} : retirez --input-size (input_size en "
-            f"Python) ou donnez {fixed[0]}x{fixed[1]}."
-        )
-    return fixed[0], fixed[1], shape[3]
+    return height, width, channels
 
 
 def _fit_input(interpreter, images) -> tuple[dict, np.ndarray]:
@@ -355,24 +299,8 @@ def _fit_input(interpreter, images) -> tuple[dict, np.ndarray]:
     return detail, images
 
 
-def several_outputs_error(names: list[str], how: str) -> KitError:
-    """L'erreur d'une fonction qui suppose un classifieur (une sortie) devant plusieurs sorties.
-
-    ``how`` dit comment obtenir toutes les sorties pour les comparer une à une.
-    Introduit dans le notebook 03.
-    """
-    return KitError(
-        f"Ce modèle a {len(names)} sorties ({', '.join(names)}) : la précision par étiquette "
-        "suppose un classifieur à une sortie. Comparez les sorties une à une : "
-        f"{how} les donne toutes."
-    )
-
-
 def check_single_output(interpreter) -> dict:
-    """La sortie d'un classifieur (une seule sortie), ou une erreur claire s'il y en a plusieurs.
-
-    Introduit dans le notebook 03.
-    """
+    """La sortie d'un classifieur (une seule sortie), ou une erreur claire s'il y en a plusieurs."""
     outputs = interpreter.get_output_details()
     if len(outputs) != 1:
         raise several_outputs_error(
@@ -388,7 +316,6 @@ def run_model_outputs(interpreter, images: np.ndarray) -> list[np.ndarray]:
     ``interpreter.get_output_details()``, pour des images normalisées, une image à la fois.
 
     Comme ``run_model``, pour un modèle à plusieurs sorties (un détecteur, par exemple).
-    Introduit dans le notebook 04.
     """
     input_detail, images = _fit_input(interpreter, images)
     if np.issubdtype(images.dtype, np.integer):
@@ -418,3 +345,47 @@ def run_model(interpreter, images: np.ndarray) -> np.ndarray:
     """
     check_single_output(interpreter)
     return run_model_outputs(interpreter, images)[0]
+
+
+def sha256_hex(content: bytes) -> str:
+    """Empreinte SHA-256 (hexadécimale) d'un contenu : deux fichiers identiques ont la même."""
+    return hashlib.sha256(content).hexdigest()
+
+
+def metadata_path(model_path) -> Path:
+    """Le fichier de métadonnées d'un modèle : ``FILE.json`` à côté de ``FILE.tflite``."""
+    return Path(model_path).with_suffix(".json")
+
+
+def _json_kind(value) -> str:
+    kinds = {list: "une liste", str: "un texte", bool: "un booléen", type(None): "null"}
+    return kinds.get(type(value), "un nombre")
+
+
+def read_metadata(model_path) -> dict | None:
+    """Les métadonnées ``FILE.json`` d'un modèle, ou None s'il n'y en a pas."""
+    path = metadata_path(model_path)
+    if not path.is_file():
+        return None
+    try:
+        metadata = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise KitError(
+            f"Métadonnées illisibles : {path.name} ({error.__class__.__name__}). Supprimez ce "
+            "fichier ou réécrivez le modèle avec ses métadonnées."
+        ) from error
+    if not isinstance(metadata, dict):
+        raise KitError(
+            f"Métadonnées illisibles : {path.name} contient {_json_kind(metadata)}, pas un objet "
+            "JSON {...} avec des clés. Supprimez ce fichier ou réécrivez le modèle avec ses "
+            "métadonnées."
+        )
+    return metadata
+
+
+def metadata_input_size(metadata: dict) -> tuple[int, int] | None:
+    """La taille d'images ``input_size`` des métadonnées, ou None si elle manque ou est invalide."""
+    try:
+        return check_size(metadata.get("input_size"))
+    except KitError:
+        return None

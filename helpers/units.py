@@ -9,8 +9,5 @@ BYTES_PER_KO = 1000  # the course counts in ko of 1000 bytes, never in KiB
 
 
 def format_size(size_bytes: int, digits: int = 1) -> str:
-    """Une taille en ko (1 ko = 1000 octets), comme dans tout le cours : « 160.5 ko ».
-
-    Introduit dans le notebook 03.
-    """
+    """Une taille en ko (1 ko = 1000 octets), comme dans tout le cours : « 160.5 ko »."""
     return f"{size_bytes / BYTES_PER_KO:.{digits}f} ko"

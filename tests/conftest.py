@@ -79,3 +79,25 @@ def raw_tflite_models() -> dict[str, bytes]:
 def free_batch_int8_full() -> bytes:
     """int8-full straight from ``from_saved_model``: the batch axis stays free (-1)."""
     return convert_demo_model("int8-full", batch_one=False)
+
+
+@pytest.fixture(scope="session")
+def uint8_int8_full() -> bytes:
+    """int8-full with uint8 input and output (pixels 0..255 for tools that expect them)."""
+    return convert_demo_model("int8-full", io_type="uint8")
+
+
+@pytest.fixture(scope="session")
+def free_size_model() -> bytes:
+    """A tiny int8-full model of input (1, -1, -1, 3): any height and width, 5 outputs."""
+    from tiny_models import free_size_model
+
+    return free_size_model()
+
+
+@pytest.fixture(scope="session")
+def two_output_model() -> bytes:
+    """A tiny int8-full model with two outputs (« boites », « scores »), input 64×64."""
+    from tiny_models import two_output_model
+
+    return two_output_model(integer=True)

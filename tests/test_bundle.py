@@ -131,7 +131,7 @@ def test_bundle_without_any_labels_explains_the_labels_option(tmp_path, raw_tfli
 def test_bundle_refuses_labels_that_do_not_match_the_outputs(tmp_path, written_model):
     wrong = tmp_path / "trois.txt"
     wrong.write_text("a\nb\nc\n", encoding="utf-8")
-    with pytest.raises(KitError, match="5 sorties mais 3 étiquettes"):
+    with pytest.raises(KitError, match="5 sorties mais il y a 3 étiquettes"):
         make_bundle(written_model, tmp_path / "pi", labels_file=wrong)
     assert not (tmp_path / "pi").exists()
 
@@ -455,18 +455,11 @@ def test_script_reports_bad_metadata_and_latin1_labels_in_french(tmp_path):
         read_labels(labels)
 
 
-@pytest.fixture(scope="module")
-def free_size_content() -> bytes:
-    from tiny_models import free_size_model
-
-    return free_size_model()
-
-
 def test_bundle_of_a_free_size_model_without_metadata_asks_for_a_fixed_size(
-    tmp_path, free_size_content, capsys
+    tmp_path, free_size_model, capsys
 ):
     model = tmp_path / "libre.tflite"
-    model.write_bytes(free_size_content)
+    model.write_bytes(free_size_model)
     arguments = ["--output", str(tmp_path / "pi"), "--labels", str(LABELS_FILE)]
     assert main(["bundle", str(model), *arguments]) == 2
     error = capsys.readouterr().err
@@ -483,19 +476,19 @@ def test_bundle_refuses_metadata_without_a_usable_input_size(tmp_path, written_m
 
 
 def test_script_feeds_a_free_size_model_at_the_size_of_its_metadata(
-    tmp_path, free_size_content, capsys
+    tmp_path, free_size_model, capsys
 ):
     from helpers import pi_classifier
 
     metadata = build_metadata(
-        free_size_content,
+        free_size_model,
         mode="int8-full",
         source="libre",
         input_size=(16, 24),
         normalization="symmetric",
         labels=list(LABELS),
     )
-    model = write_model(tmp_path / "export" / "libre.tflite", free_size_content, metadata)
+    model = write_model(tmp_path / "export" / "libre.tflite", free_size_model, metadata)
     bundle = make_bundle(model, tmp_path / "pi")
     images = tmp_path / "images"
     images.mkdir()
@@ -513,13 +506,11 @@ def test_script_feeds_a_free_size_model_at_the_size_of_its_metadata(
     assert "--input-size HxW" in error
 
 
-def test_script_refuses_a_model_with_several_outputs(tmp_path):
-    from tiny_models import two_output_model
-
+def test_script_refuses_a_model_with_several_outputs(tmp_path, two_output_model):
     from helpers.pi_classifier import Classifier, UsageError
 
     model = tmp_path / "detecteur.tflite"
-    model.write_bytes(two_output_model())
+    model.write_bytes(two_output_model)
     with pytest.raises(UsageError, match="2 sorties : ce script suppose un classifieur"):
         Classifier(model, "symmetric", 1)
 

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 import helpers.calibration as calibration
+from helpers import plots
 from helpers.calibration import (
     CalibrationWarning,
     affine_dequantize,
@@ -217,12 +218,10 @@ def test_demo_model_size_is_read_from_its_signature():
 
 
 def test_dynamic_size_model_needs_an_explicit_size(odd_models, tmp_path):
-    with pytest.raises(
-        KitError, match=r"taille d'image libre \(None, None, None, 3\).*--input-size"
-    ):
+    with pytest.raises(KitError, match=r"taille libre \(None, None, None, 3\).*--input-size"):
         model_input_shape(odd_models["dynamic"])
     folder = write_images(tmp_path / "images", 2)
-    with pytest.raises(KitError, match="taille d'image libre"):
+    with pytest.raises(KitError, match="taille libre"):
         representative_dataset(folder, odd_models["dynamic"], min_images=1)
 
 
@@ -536,10 +535,10 @@ def test_plots_return_figures(tmp_path):
     matplotlib.use("Agg")
     statistics = channel_statistics(small_dataset(write_images(tmp_path / "images", 2)))
     figures = [
-        calibration.plot_channel_histograms(statistics),
-        calibration.plot_input_ranges({"réelles": (-1, 1), "capsule": (0, 1)}, (-1, 1)),
-        calibration.plot_round_trip({"réelles": (2 / 255, -1)}, (-1, 1)),
-        calibration.plot_accuracy_comparison({"a": 0.99, "b": 0.81}, reference=0.99),
+        plots.plot_channel_histograms(statistics),
+        plots.plot_input_ranges({"réelles": (-1, 1), "capsule": (0, 1)}, (-1, 1)),
+        plots.plot_round_trip({"réelles": (2 / 255, -1)}, (-1, 1)),
+        plots.plot_accuracy_comparison({"a": 0.99, "b": 0.81}, reference=0.99),
     ]
     assert all(len(figure.axes) >= 1 for figure in figures)
 

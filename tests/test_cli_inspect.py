@@ -155,11 +155,9 @@ def test_unreadable_image_is_a_usage_error(model_files, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def free_size_file(tmp_path_factory) -> object:
-    from tiny_models import free_size_model
-
+def free_size_file(tmp_path_factory, free_size_model) -> object:
     path = tmp_path_factory.mktemp("libre") / "libre.tflite"
-    path.write_bytes(free_size_model())
+    path.write_bytes(free_size_model)
     return path
 
 

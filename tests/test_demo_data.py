@@ -6,6 +6,7 @@ from PIL import Image
 
 from helpers import demo_data
 from helpers.errors import KitError
+from helpers.images import read_labels
 from helpers.paths import CALIBRATION_DIR, DATA_DIR, LABELS_FILE, TEST_DIR
 
 
@@ -42,7 +43,7 @@ def test_write_demo_data_counts_and_formats(tmp_path):
         assert len(list((tmp_path / "test" / label).glob("*.png"))) == 2
     with Image.open(calibration[0]) as image:
         assert (image.format, image.mode, image.size) == ("PNG", "RGB", (64, 64))
-    assert demo_data.read_labels(tmp_path / "labels.txt") == list(demo_data.LABELS)
+    assert read_labels(tmp_path / "labels.txt") == list(demo_data.LABELS)
 
 
 def test_rewriting_replaces_old_images(tmp_path):
@@ -66,7 +67,7 @@ def test_committed_data_counts_and_size():
     assert len(list(CALIBRATION_DIR.glob("*.png"))) >= 100
     test_images = list(TEST_DIR.glob("*/*.png"))
     assert len(test_images) >= 300
-    assert demo_data.read_labels(LABELS_FILE) == sorted(p.name for p in TEST_DIR.iterdir())
+    assert read_labels(LABELS_FILE) == sorted(p.name for p in TEST_DIR.iterdir())
     total = sum(p.stat().st_size for p in DATA_DIR.rglob("*") if p.is_file())
     assert total < 10 * 1024 * 1024, f"data/ pèse {total / 1e6:.1f} Mo"
 
@@ -79,14 +80,14 @@ def test_training_set_is_balanced_and_uint8():
 
 def test_missing_or_empty_labels_file_is_a_french_error(tmp_path):
     with pytest.raises(KitError, match="introuvable"):
-        demo_data.read_labels(tmp_path / "absent.txt")
+        read_labels(tmp_path / "absent.txt")
     (tmp_path / "vide.txt").write_text("\n\n", encoding="utf-8")
     with pytest.raises(KitError, match="vide"):
-        demo_data.read_labels(tmp_path / "vide.txt")
+        read_labels(tmp_path / "vide.txt")
 
 
 def test_labels_file_in_latin1_asks_for_utf8(tmp_path):
     path = tmp_path / "etiquettes.txt"
     path.write_bytes("chat\nlévrier\n".encode("latin-1"))
     with pytest.raises(KitError, match="enregistrez le fichier en UTF-8"):
-        demo_data.read_labels(path)
+        read_labels(path)

@@ -110,10 +110,10 @@ def test_metadata_reads_input_size_from_model_and_keeps_extra(full_model):
 @pytest.mark.parametrize(
     "changes, message",
     [
-        ({"labels": ["a", "b"]}, "5 sorties mais 2 étiquettes"),
+        ({"labels": ["a", "b"]}, "5 sorties mais il y a 2 étiquettes"),
         ({"mode": "int4"}, "Mode inconnu"),
         ({"normalization": "imagenet"}, "Normalisation inconnue"),
-        ({"input_size": (64,)}, "Taille d'entrée illisible"),
+        ({"input_size": (64,)}, "Taille d'entrée invalide"),
         ({"extra": {"sha256": "x"}}, "déjà calculée"),
     ],
 )
@@ -237,7 +237,7 @@ def test_disk_full_while_writing_keeps_the_previous_file(
     assert _names(tmp_path) == ["modele.json", "modele.tflite"]
 
 
-def test_failed_rename_of_the_metadata_rolls_back_the_model(
+def test_failed_metadata_write_leaves_a_json_that_no_longer_matches(
     tmp_path, full_model, other_model, monkeypatch
 ):
     path = write_model(tmp_path / "modele.tflite", full_model, _metadata(full_model))
@@ -250,23 +250,28 @@ def test_failed_rename_of_the_metadata_rolls_back_the_model(
         return real_replace(source, target)
 
     monkeypatch.setattr(export.os, "replace", replace)
-    with pytest.raises(KitError, match="intact"):
+    with pytest.raises(KitError, match="pas ses métadonnées.*sha256.*--force"):
         write_model(path, other_model, _metadata(other_model, "int8"), force=True)
-    assert path.read_bytes() == full_model  # the model had already been replaced: put back
+    monkeypatch.undo()
+    # Each file is whole: the new model, the old metadata, whose sha256 tells them apart.
+    assert path.read_bytes() == other_model
     assert (tmp_path / "modele.json").read_bytes() == json_before
     assert _names(tmp_path) == ["modele.json", "modele.tflite"]
+    assert verify_written_model(path)["metadata_sha256_ok"] is False
+    with pytest.raises(KitError, match="ne décrit pas ce modèle"):
+        export.make_bundle(path, tmp_path / "pi")
 
 
 def test_failed_first_write_leaves_no_file_at_all(tmp_path, full_model, monkeypatch):
     real_replace = os.replace
 
     def replace(source, target):
-        if str(target).endswith(".json"):
+        if str(target).endswith(".tflite"):
             raise OSError(errno.EIO, "Input/output error")
         return real_replace(source, target)
 
     monkeypatch.setattr(export.os, "replace", replace)
-    with pytest.raises(KitError):
+    with pytest.raises(KitError, match="intact"):
         write_model(tmp_path / "nouveau" / "modele.tflite", full_model, _metadata(full_model))
     assert _names(tmp_path) == []  # neither file, nor the folder created for them
 
@@ -357,10 +362,7 @@ def test_metadata_describes_tensors_like_inspect(full_model):
     assert metadata["inputs"][0]["shape_signature"][1:] == [64, 64, 3]
 
 
-def test_metadata_versions_and_modes_come_from_one_place(full_model, monkeypatch):
-    from helpers import quantization
-    from helpers.environment import installed_version
-
+def test_metadata_records_the_course_versions(full_model):
     metadata = build_metadata(
         full_model,
         mode="int8-full",
@@ -368,54 +370,38 @@ def test_metadata_versions_and_modes_come_from_one_place(full_model, monkeypatch
         input_size=None,
         normalization="symmetric",
     )
-    assert metadata["versions"]["ai_edge_litert"] == installed_version(("ai-edge-litert",))
-    # A mode added to the course's list is accepted without a second list to update.
-    monkeypatch.setattr(quantization, "MODES", (*quantization.MODES, "int4"))
-    assert (
-        build_metadata(
-            full_model, mode="int4", source="x", input_size=None, normalization="symmetric"
-        )["mode"]
-        == "int4"
-    )
+    # The versions pinned in requirements.txt, read from the installed packages.
+    assert metadata["versions"]["ai_edge_litert"] == "2.3.0"
+    assert metadata["versions"]["tensorflow"].startswith("2.21.")
 
 
-def test_verify_written_model_compares_outputs_of_a_free_size_model(tmp_path):
-    from tiny_models import free_size_model
 
-    content = free_size_model()
+def test_verify_written_model_compares_outputs_of_a_free_size_model(tmp_path, free_size_model):
+    content = free_size_model
     path = write_model(tmp_path / "libre.tflite", content)
     images = np.random.default_rng(0).uniform(-1, 1, (3, 16, 16, 3)).astype(np.float32)
     report = verify_written_model(path, content, images)
     assert report["outputs_ok"] is True and report["num_images"] == 3
 
 
-@pytest.fixture(scope="module")
-def free_size_content() -> bytes:
-    from tiny_models import free_size_model
-
-    return free_size_model()
-
-
-def test_metadata_of_a_free_size_model_needs_the_size(free_size_content):
+def test_metadata_of_a_free_size_model_needs_the_size(free_size_model):
     arguments = dict(mode="int8-full", source="libre", normalization="symmetric")
     with pytest.raises(KitError, match=r"taille libre.*--input-size HxW"):
-        build_metadata(free_size_content, input_size=None, **arguments)
-    metadata = build_metadata(free_size_content, input_size=(16, 16), **arguments)
+        build_metadata(free_size_model, input_size=None, **arguments)
+    metadata = build_metadata(free_size_model, input_size=(16, 16), **arguments)
     assert metadata["input_size"] == [16, 16]
     assert metadata["inputs"][0]["shape_signature"] == [1, -1, -1, 3]
 
 
 def test_metadata_refuses_a_size_the_fixed_model_does_not_have(full_model):
-    with pytest.raises(KitError, match="entrée fixe 64×64"):
+    with pytest.raises(KitError, match="taille fixe 64×64"):
         build_metadata(
             full_model, mode="int8-full", source="x", input_size=(32, 32), normalization="unit"
         )
 
 
-def test_verify_written_model_compares_every_output(tmp_path, monkeypatch):
-    from tiny_models import two_output_model
-
-    content = two_output_model()
+def test_verify_written_model_compares_every_output(tmp_path, monkeypatch, two_output_model):
+    content = two_output_model
     path = write_model(tmp_path / "detecteur.tflite", content)
     images = np.zeros((2, 64, 64, 3), dtype=np.float32)
     report = verify_written_model(path, content, images)

@@ -4,11 +4,9 @@ précision et latence avec LiteRT."""
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import shutil
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,7 +16,6 @@ from helpers.images import normalize
 from helpers.inspection import (
     compare_modes,
     confusion_matrix,
-    course_models,
     evaluate_model,
     format_comparison,
     format_report,
@@ -27,7 +24,7 @@ from helpers.inspection import (
     measure_latency,
     top1_agreement,
 )
-from helpers.paths import DEMO_MODEL_DIR, TEST_DIR
+from helpers.paths import TEST_DIR
 from helpers.runtime import dequantize, load_interpreter, quantize, run_model
 
 CONTRACT_KEYS = {
@@ -43,68 +40,8 @@ CONTRACT_KEYS = {
 TENSOR_KEYS = {"name", "dtype", "shape", "scale", "zero_point"}
 
 
-def _convert_demo_model(mode: str, io_type: str = "int8") -> bytes:
-    """The plain-TensorFlow conversion of tests/conftest.py (imported by path: the repository
-    root has a conftest.py too)."""
-    spec = importlib.util.spec_from_file_location(
-        "_demo_conversions", Path(__file__).with_name("conftest.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.convert_demo_model(mode, io_type)
-
-
 def _int8_detail(scale=0.5, zero_point=-1, dtype=np.int8):
     return {"name": "x", "dtype": dtype, "quantization": (scale, zero_point)}
-
-
-# --- tiny models built with plain TensorFlow calls -------------------------------------------
-
-
-def _tiny_module(input_shape):
-    import tensorflow as tf
-
-    class Tiny(tf.Module):
-        def __init__(self):
-            rng = np.random.default_rng(0)
-            self.kernel = tf.Variable(rng.normal(size=(3, 3, 3, 4)).astype(np.float32))
-            self.dense = tf.Variable(rng.normal(size=(4, 2)).astype(np.float32))
-
-        @tf.function(input_signature=[tf.TensorSpec(input_shape, tf.float32)])
-        def __call__(self, x):
-            features = tf.nn.relu(tf.nn.conv2d(x, self.kernel, 1, "SAME"))
-            return tf.nn.softmax(tf.reduce_mean(features, axis=[1, 2]) @ self.dense)
-
-    return Tiny()
-
-
-def _convert_int8_full(concrete_function, trackable, sample_shape) -> bytes:
-    import tensorflow as tf
-
-    def representative_dataset():
-        rng = np.random.default_rng(1)
-        for _ in range(8):
-            yield [rng.uniform(-1, 1, sample_shape).astype(np.float32)]
-
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete_function], trackable)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = representative_dataset
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
-    return converter.convert()
-
-
-@pytest.fixture(scope="module")
-def dynamic_size_model() -> bytes:
-    """An int8-full model whose input is (None, None, None, 3): free batch, height, width."""
-    module = _tiny_module([None, None, None, 3])
-    return _convert_int8_full(module.__call__.get_concrete_function(), module, (1, 16, 16, 3))
-
-
-@pytest.fixture(scope="module")
-def uint8_model() -> bytes:
-    return _convert_demo_model("int8-full", io_type="uint8")
 
 
 @pytest.fixture(scope="module")
@@ -200,8 +137,8 @@ def test_free_batch_blocks_the_edgetpu_verdict(free_batch_int8_full):
     assert any("lot" in reason and "-1" in reason for reason in report["reasons"])
 
 
-def test_uint8_int8_full_model_is_integer_only(uint8_model):
-    report = inspect_model(uint8_model)
+def test_uint8_int8_full_model_is_integer_only(uint8_int8_full):
+    report = inspect_model(uint8_int8_full)
     assert report["inputs"][0]["dtype"] == "uint8"
     assert report["outputs"][0]["dtype"] == "uint8"
     assert report["inputs"][0]["zero_point"] == 127
@@ -218,9 +155,9 @@ def test_fixed_batch_int8_full_model_is_edgetpu_ready(raw_tflite_models):
     assert any("edgetpu_compiler" in reason for reason in report["reasons"])
 
 
-def test_dynamic_size_model_is_integer_only_but_not_edgetpu_ready(dynamic_size_model):
-    report = inspect_model(dynamic_size_model)
-    assert report["inputs"][0]["shape_signature"] == [-1, -1, -1, 3]
+def test_free_size_model_is_integer_only_but_not_edgetpu_ready(free_size_model):
+    report = inspect_model(free_size_model)
+    assert report["inputs"][0]["shape_signature"] == [1, -1, -1, 3]
     assert report["integer_only"] is True
     assert report["edgetpu_ready"] is False
     assert any("taille libre" in reason for reason in report["reasons"])
@@ -433,18 +370,19 @@ def test_model_without_image_input_is_a_french_error(vector_model, tmp_path):
         evaluate_model(vector_model, folder)
 
 
-def test_free_size_model_needs_a_size(dynamic_size_model, tmp_path):
+def test_free_size_model_needs_a_size(free_size_model, tmp_path):
     folder = _small_labeled_folder(tmp_path, ["anneau", "cercle"])
     with pytest.raises(KitError, match="taille libre"):
-        evaluate_model(dynamic_size_model, folder)
+        evaluate_model(free_size_model, folder)
 
 
-def test_free_size_model_uses_the_size_from_its_metadata(dynamic_size_model, tmp_path):
-    folder = _small_labeled_folder(tmp_path, ["anneau", "cercle"])
+def test_free_size_model_uses_the_size_from_its_metadata(free_size_model, tmp_path):
+    labels = ["anneau", "cercle", "croix", "losange", "triangle"]  # the tiny model's 5 outputs
+    folder = _small_labeled_folder(tmp_path, labels, per_label=1)
     model = tmp_path / "libre.tflite"
-    model.write_bytes(dynamic_size_model)
+    model.write_bytes(free_size_model)
     model.with_suffix(".json").write_text(json.dumps({"input_size": [32, 32]}), encoding="utf-8")
-    assert evaluate_model(model, folder)["count"] == 4
+    assert evaluate_model(model, folder)["count"] == 5
 
 
 def test_top1_agreement_and_confusion_matrix():
@@ -483,18 +421,6 @@ def test_compare_modes_measures_accuracy_agreement_and_size(raw_tflite_models):
     assert f"{len(raw_tflite_models['int8-full']) / 1000:.1f} ko" in table
 
 
-def test_course_models_reads_the_files_and_converts_what_is_missing(raw_tflite_models, tmp_path):
-    from helpers.paths import CALIBRATION_DIR
-
-    for mode in ("dynamic", "float16", "int8", "int8-full"):
-        (tmp_path / f"modele_{mode}.tflite").write_bytes(raw_tflite_models[mode])
-    (tmp_path / "modele_float32.tflite").write_text("abîmé", encoding="utf-8")
-    models = course_models(DEMO_MODEL_DIR, CALIBRATION_DIR, tmp_path)
-    assert list(models) == ["float32", "dynamic", "float16", "int8", "int8-full"]
-    assert models["int8-full"] == raw_tflite_models["int8-full"]
-    assert models["float32"] == raw_tflite_models["float32"]  # conversion is deterministic
-
-
 def test_litert_without_the_ops_list_is_a_french_error_naming_the_version(
     raw_tflite_models, monkeypatch
 ):
@@ -515,15 +441,6 @@ def test_hidden_folders_and_files_are_not_labels_nor_images(raw_tflite_models, t
     assert result["count"] == 5
 
 
-def test_sizes_metadata_and_tensors_are_handled_in_one_place():
-    from helpers import export, inspection, units
-
-    assert inspection.format_size is units.format_size
-    assert units.format_size(183_412, digits=0) == "183 ko"
-    assert not hasattr(export, "tensor_description")
-    assert getattr(inspection, "read_metadata", export.read_metadata) is export.read_metadata
-
-
 def test_metadata_that_is_not_a_json_object_is_refused_like_bundle(raw_tflite_models, tmp_path):
     folder = _small_labeled_folder(tmp_path, ["anneau"])
     model = tmp_path / "modele.tflite"
@@ -533,17 +450,10 @@ def test_metadata_that_is_not_a_json_object_is_refused_like_bundle(raw_tflite_mo
         evaluate_model(model, folder)
 
 
-def test_compare_modes_runs_a_free_size_model_at_the_images_size(dynamic_size_model):
+def test_compare_modes_runs_a_free_size_model_at_the_images_size(free_size_model):
     images = np.random.default_rng(0).uniform(-1, 1, (4, 16, 16, 3)).astype(np.float32)
-    results = compare_modes({"int8-full": dynamic_size_model}, images, [0, 1, 0, 1], [0, 1, 0, 1])
-    assert results["int8-full"]["probabilities"].shape == (4, 2)
-
-
-@pytest.fixture(scope="module")
-def two_output_model() -> bytes:
-    from tiny_models import two_output_model
-
-    return two_output_model()
+    results = compare_modes({"int8-full": free_size_model}, images, [0, 1, 0, 1], [0, 1, 0, 1])
+    assert results["int8-full"]["probabilities"].shape == (4, 5)
 
 
 def test_evaluate_and_compare_refuse_a_model_with_several_outputs(two_output_model, tmp_path):

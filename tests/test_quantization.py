@@ -5,21 +5,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from helpers import quantization
 from helpers.calibration import representative_dataset
 from helpers.errors import KitError
 from helpers.inspection import inspect_model
+from helpers.models import load_saved_model
 from helpers.paths import CALIBRATION_DIR, DEMO_MODEL_DIR
+from helpers.plots import plot_mode_sizes
 from helpers.quantization import (
     MODES,
     ConversionReport,
-    _float_computations,
     check_representative_dataset,
     convert,
     explain_conversion_error,
     format_mode_table,
     make_converter,
     mode_comparison,
-    plot_mode_sizes,
 )
 
 DEMO_SHAPE = (None, 64, 64, 3)
@@ -84,9 +85,8 @@ def calibration():
 @pytest.fixture(scope="module")
 def kit_models(calibration):
     """{mode: (bytes, report)} converted by the kit from data/calibration."""
-    return {
-        mode: convert(DEMO_MODEL_DIR, mode, calibration, value_range=(-1.0, 1.0)) for mode in MODES
-    }
+    model = load_saved_model(DEMO_MODEL_DIR)  # loaded once for the five modes, as notebook 02
+    return {mode: convert(model, mode, calibration, value_range=(-1.0, 1.0)) for mode in MODES}
 
 
 # --- the five modes ---------------------------------------------------------------------------
@@ -131,8 +131,8 @@ def test_only_int8_full_computes_everything_in_integers(kit_models):
         for mode, (model_bytes, _) in kit_models.items()
     }
     assert verdicts == {mode: mode == "int8-full" for mode in MODES}
-    assert _float_computations(kit_models["int8-full"][0]) == []
-    assert "CONV_2D" in _float_computations(kit_models["float32"][0])
+    assert inspect_model(kit_models["int8-full"][0])["float_ops"] == []
+    assert "CONV_2D" in inspect_model(kit_models["float32"][0])["float_ops"]
 
 
 def test_same_model_and_images_give_the_same_bytes(calibration, kit_models):
@@ -140,9 +140,10 @@ def test_same_model_and_images_give_the_same_bytes(calibration, kit_models):
     assert again == kit_models["int8"][0]
 
 
-def test_int8_full_with_uint8_io(calibration):
+def test_int8_full_with_uint8_io(calibration, uint8_int8_full):
     model_bytes, report = convert(DEMO_MODEL_DIR, "int8-full", calibration, io_type="uint8")
     assert (report.input_dtype, report.output_dtype) == ("uint8", "uint8")
+    assert model_bytes == uint8_int8_full  # the plain TensorFlow calls give the same bytes
     _, zero_point = interpreter_for(model_bytes).get_input_details()[0]["quantization"]
     assert zero_point in (127, 128)  # [-1, 1] mapped onto 0..255
 
@@ -195,29 +196,12 @@ def test_folder_that_is_not_a_model_is_refused_before_tensorflow(tmp_path):
         convert(tmp_path, "float32")
 
 
-def count_calls(monkeypatch, owner, name):
-    """Counts the calls of ``owner.name`` (the original still runs)."""
-    calls = []
-    original = getattr(owner, name)
-
-    def counted(*args, **kwargs):
-        calls.append(1)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(owner, name, counted)
-    return calls
-
-
-def test_int8_full_loads_the_saved_model_once_and_builds_one_interpreter(monkeypatch):
-    import tensorflow as tf
-    from ai_edge_litert.interpreter import Interpreter
-
-    loads = count_calls(monkeypatch, tf.saved_model, "load")
-    interpreters = count_calls(monkeypatch, Interpreter, "__init__")
-    dataset = dataset_of([GOOD], [GOOD * 0.5])
-    model_bytes, report = convert(DEMO_MODEL_DIR, "int8-full", dataset)
-    assert report.input_dtype == "int8" and len(model_bytes) == report.size_bytes
-    assert (len(loads), len(interpreters)) == (1, 1)
+def test_a_loaded_model_and_its_folder_give_the_same_file(calibration, kit_models):
+    # convert() takes the folder or the model already loaded (notebook 02 loads it once).
+    from_folder, _ = convert(DEMO_MODEL_DIR, "int8-full", calibration)
+    assert from_folder == kit_models["int8-full"][0]
+    converter = make_converter(load_saved_model(DEMO_MODEL_DIR), "float32")
+    assert converter.convert() == kit_models["float32"][0]
 
 
 # --- the representative dataset, checked before TensorFlow ----------------------------------
@@ -334,9 +318,8 @@ def test_int8_full_names_the_op_without_integer_kernel(sine_model):
 def test_int8_keeps_a_float_fallback_for_that_op(sine_model):
     model_bytes, report = convert(sine_model, "int8", tiny_dataset((1, 16, 16, 3)))
     assert report.input_dtype == "float32"
-    # Named alone: not the DEQUANTIZE and QUANTIZE around it, which inspect_model also counts.
-    assert _float_computations(model_bytes) == ["SIN"]
-    assert inspect_model(model_bytes)["op_counts"]["DEQUANTIZE"] >= 1
+    report = inspect_model(model_bytes)
+    assert "SIN" in report["float_ops"] and report["op_counts"]["DEQUANTIZE"] >= 1
 
 
 def test_op_missing_from_tensorflow_lite_is_named(tmp_path):
@@ -363,12 +346,6 @@ def test_a_failure_while_preparing_the_converter_is_explained(monkeypatch, mode,
     dataset = dataset_of([GOOD])
     with pytest.raises(KitError, match=rf"conversion en mode {mode} a échoué : Could not trace"):
         convert(DEMO_MODEL_DIR, mode, dataset if mode == "int8-full" else None)
-
-
-def test_older_tensorflow_quantization_message_is_parsed():
-    error = RuntimeError("error: Quantization not yet supported for op: 'CUMSUM'.")
-    explained = explain_conversion_error(error, "int8-full")
-    assert "CUMSUM" in str(explained) and "int8 garde un repli" in str(explained)
 
 
 def test_unknown_converter_error_keeps_its_first_line():
@@ -448,3 +425,15 @@ def test_size_chart_has_one_bar_per_mode(kit_models):
     assert [tick.get_text() for tick in axis.get_xticklabels()] == list(MODES)
     assert len(axis.patches) == len(MODES)
     plt.close(figure)
+
+
+def test_course_models_reads_the_files_and_converts_what_is_missing(raw_tflite_models, tmp_path):
+    from helpers.paths import CALIBRATION_DIR
+
+    for mode in ("dynamic", "float16", "int8", "int8-full"):
+        (tmp_path / f"modele_{mode}.tflite").write_bytes(raw_tflite_models[mode])
+    (tmp_path / "modele_float32.tflite").write_text("abîmé", encoding="utf-8")
+    models = quantization.course_models(DEMO_MODEL_DIR, CALIBRATION_DIR, tmp_path)
+    assert list(models) == ["float32", "dynamic", "float16", "int8", "int8-full"]
+    assert models["int8-full"] == raw_tflite_models["int8-full"]
+    assert models["float32"] == raw_tflite_models["float32"]  # conversion is deterministic

@@ -43,13 +43,6 @@ def test_litert_without_the_ops_list_names_the_version_to_install(raw_tflite_mod
 # --- free input size (-1) ------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def free_size_model() -> bytes:
-    from tiny_models import free_size_model
-
-    return free_size_model()
-
-
 def _images(size, count=3, channels=3):
     rng = np.random.default_rng(0)
     return rng.uniform(-1, 1, (count, size, size, channels)).astype(np.float32)
@@ -83,13 +76,6 @@ def test_run_model_message_for_a_fixed_size_is_unchanged(raw_tflite_models):
 
 
 # --- several outputs -----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def two_output_model() -> bytes:
-    from tiny_models import two_output_model
-
-    return two_output_model(integer=True)
 
 
 def test_run_model_refuses_a_model_with_several_outputs(two_output_model):

@@ -1,0 +1,278 @@
+"""Toutes les figures du cours ; chaque fonction renvoie sa figure (``plt.show()`` l'affiche).
+
+Les nombres et mesures viennent des modules des étapes ; ici, seulement le dessin.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Patch
+
+from helpers.calibration import ChannelStatistics, affine_dequantize, affine_quantize
+from helpers.quantization import INTEGER_MODES
+from helpers.units import BYTES_PER_KO, format_size
+
+CHANNEL_COLORS = {1: ("0.3",), 3: ("tab:red", "tab:green", "tab:blue")}
+
+
+def plot_image_grid(images, titles=None, ncols: int = 8, cell_size: float = 1.3, suptitle=None):
+    """Affiche des images uint8 (H, W, 3) en grille, avec un titre sous chacune.
+
+    Introduit dans le notebook 00.
+    """
+    images = list(images)
+    nrows = int(np.ceil(len(images) / ncols))
+    figure, axes = plt.subplots(
+        nrows, ncols, figsize=(ncols * cell_size, nrows * cell_size * 1.15), squeeze=False
+    )
+    for index, axis in enumerate(axes.flat):
+        axis.axis("off")
+        if index < len(images):
+            axis.imshow(images[index], interpolation="nearest")
+            if titles is not None:
+                axis.set_title(titles[index], fontsize=8)
+    if suptitle:
+        figure.suptitle(suptitle)
+    figure.tight_layout()
+    return figure
+
+
+def plot_bars(values: dict, ylabel: str, title: str, fmt: str = "{:.1f}", color="tab:blue"):
+    """Diagramme en barres annoté (une barre par clé).
+
+    Introduit dans le notebook 00.
+    """
+    figure, axis = plt.subplots(figsize=(1.2 + 1.1 * len(values), 3))
+    bars = axis.bar(list(values), list(values.values()), color=color)
+    axis.bar_label(bars, labels=[fmt.format(v) for v in values.values()], fontsize=8)
+    axis.set_ylabel(ylabel)
+    axis.set_title(title)
+    axis.margins(y=0.15)
+    figure.tight_layout()
+    return figure
+
+
+def plot_channel_histograms(
+    statistics: ChannelStatistics, title: str = "Valeurs des entrées d'étalonnage"
+):
+    """Histogramme de chaque canal, avec son min et son max en pointillés. Renvoie la figure.
+
+    Introduit dans le notebook 01.
+    """
+    channels = len(statistics.names)
+    colors = CHANNEL_COLORS.get(channels, [None] * channels)
+    figure, axis = plt.subplots(figsize=(7, 2.8))
+    for channel, (name, color) in enumerate(zip(statistics.names, colors, strict=True)):
+        share = statistics.counts[channel] / max(1, statistics.counts[channel].sum())
+        axis.stairs(share * 100, statistics.bin_edges, color=color, label=name, linewidth=1.5)
+        for value in (statistics.minimum[channel], statistics.maximum[channel]):
+            axis.axvline(value, color=color, linestyle=":", linewidth=1)
+    low, high = statistics.value_range
+    # A small margin keeps the dotted min/max lines visible when they sit on the range's ends.
+    axis.set_xlim(low - 0.03 * (high - low), high + 0.03 * (high - low))
+    axis.set_xlabel("valeur après normalisation")
+    axis.set_ylabel("% des pixels")
+    axis.set_title(f"{title} ({statistics.count} images)")
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def plot_input_ranges(
+    ranges: dict[str, tuple[float, float]],
+    expected: tuple[float, float],
+    title: str = "Plage vue par le convertisseur",
+):
+    """Une barre [min, max] par jeu d'étalonnage, devant la plage que le modèle attend.
+
+    Introduit dans le notebook 01.
+    """
+    figure, axis = plt.subplots(figsize=(7, 0.6 + 0.55 * len(ranges)))
+    axis.axvspan(*expected, color="0.9")
+    for row, (low, high) in enumerate(ranges.values()):
+        inside = expected[0] - 1e-6 <= low and high <= expected[1] + 1e-6
+        covers = low <= expected[0] + 0.05 and high >= expected[1] - 0.05
+        color = "tab:green" if inside and covers else "tab:orange"
+        axis.barh(row, high - low, left=low, height=0.5, color=color)
+        axis.text(
+            high + 0.03 * (expected[1] - expected[0]),
+            row,
+            f"[{low:.2f}, {high:.2f}]",
+            va="center",
+            fontsize=8,
+        )
+    axis.set_yticks(range(len(ranges)), list(ranges))
+    axis.invert_yaxis()
+    span = expected[1] - expected[0]
+    axis.set_xlim(expected[0] - 0.1 * span, expected[1] + 0.45 * span)
+    axis.set_xlabel(
+        f"valeur d'entrée (en gris : la plage attendue [{expected[0]:g}, {expected[1]:g}])"
+    )
+    axis.set_title(title)
+    figure.tight_layout()
+    return figure
+
+
+def plot_round_trip(
+    params: dict[str, tuple[float, int]], value_range: tuple[float, float], dtype: str = "int8"
+):
+    """x et déquantifier(quantifier(x)) sur la plage des entrées, pour chaque (échelle, point zéro).
+
+    Une courbe qui quitte la diagonale montre les valeurs écrêtées. Introduit dans le notebook 01.
+    """
+    low, high = value_range
+    values = np.linspace(low, high, 2001)
+    figure, axis = plt.subplots(figsize=(5, 3.2))
+    axis.plot(values, values, color="0.75", linewidth=3, label="sans perte (x)")
+    for name, (scale, zero_point) in params.items():
+        restored = affine_dequantize(
+            affine_quantize(values, scale, zero_point, dtype), scale, zero_point
+        )
+        axis.plot(values, restored, linewidth=1.5, label=name)
+    axis.set_xlabel("x (entrée normalisée)")
+    axis.set_ylabel("valeur reconstruite")
+    axis.set_title(f"Aller-retour {dtype} → flottant")
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def plot_accuracy_comparison(
+    accuracies: dict[str, float],
+    reference: float | None = None,
+    title: str = "Précision sur data/test selon l'étalonnage",
+):
+    """Une barre par modèle (précision en %), et la précision flottante en pointillés.
+
+    Introduit dans le notebook 01.
+    """
+    figure, axis = plt.subplots(figsize=(1.6 + 1.6 * len(accuracies), 3))
+    values = [100 * v for v in accuracies.values()]
+    colors = [
+        "tab:green" if reference is None or v >= 100 * reference - 1 else "tab:orange"
+        for v in values
+    ]
+    bars = axis.bar(list(accuracies), values, color=colors)
+    axis.bar_label(
+        bars, labels=[f"{v:.2f} %" for v in values], label_type="center", color="white", fontsize=9
+    )
+    if reference is not None:
+        axis.axhline(
+            100 * reference, color="0.3", linestyle="--", linewidth=1, label="modèle flottant"
+        )
+        axis.legend(fontsize=8, loc="lower right")
+    axis.set_ylim(0, 109)
+    axis.set_ylabel("précision (%)")
+    axis.set_title(title)
+    axis.tick_params(axis="x", labelsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def plot_mode_sizes(rows: dict[str, dict], parameter_count: int, title: str | None = None):
+    """Taille du fichier par mode, rapport à float32, et la limite d'un octet par poids.
+
+    Introduit dans le notebook 02.
+    """
+    modes = list(rows)
+    sizes = [rows[mode]["size_bytes"] / BYTES_PER_KO for mode in modes]
+    colors = [
+        "tab:blue" if mode in INTEGER_MODES else "tab:orange" if mode != "float32" else "0.55"
+        for mode in modes
+    ]
+    figure, axis = plt.subplots(figsize=(6.4, 3.4))
+    bars = axis.bar(modes, sizes, color=colors)
+    axis.bar_label(
+        bars,
+        labels=[
+            f"{format_size(rows[m]['size_bytes'], digits=0)}\n× {rows[m]['ratio_to_float32']:.2f}"
+            for m in modes
+        ],
+        fontsize=8,
+    )
+    for bytes_per_weight, style in ((4, ":"), (1, "--")):
+        axis.axhline(
+            bytes_per_weight * parameter_count / BYTES_PER_KO,
+            color="0.3",
+            linestyle=style,
+            linewidth=1,
+            label=f"{bytes_per_weight} octet{'s' if bytes_per_weight > 1 else ''} par poids",
+        )
+    handles, _ = axis.get_legend_handles_labels()
+    handles += [
+        Patch(color="tab:orange", label="calcul flottant"),
+        Patch(color="tab:blue", label="calcul entier"),
+    ]
+    axis.legend(handles=handles, fontsize=8, loc="upper right")
+    axis.set_ylabel("taille du fichier (ko)")
+    axis.set_ylim(0, max(max(sizes), 4 * parameter_count / BYTES_PER_KO) * 1.25)
+    axis.set_title(title or "Taille du .tflite selon le mode (× = rapport à float32)", fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+def plot_confusion_matrix(matrix: np.ndarray, labels: list[str], title: str = ""):
+    """Affiche une matrice de confusion annotée. Introduit dans le notebook 03."""
+    figure, axis = plt.subplots(figsize=(3.6, 3.2))
+    axis.imshow(matrix, cmap="Blues")
+    for (row, column), value in np.ndenumerate(matrix):
+        color = "white" if value > matrix.max() / 2 else "black"
+        axis.text(column, row, str(value), ha="center", va="center", color=color, fontsize=8)
+    axis.set_xticks(range(len(labels)), labels, rotation=45, ha="right", fontsize=8)
+    axis.set_yticks(range(len(labels)), labels, fontsize=8)
+    axis.set_xlabel("prédiction")
+    axis.set_ylabel("vraie étiquette")
+    axis.set_title(title, fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+def plot_mode_summary(results: dict):
+    """Trois panneaux par mode : taille du fichier, précision, accord avec le modèle flottant.
+
+    ``results`` vient de ``compare_modes``. Introduit dans le notebook 03.
+    """
+    modes = list(results)
+    panels = (
+        ("size_bytes", "taille (ko)", 1 / BYTES_PER_KO, "{:.0f}"),
+        ("accuracy", "précision (%)", 100, "{:.2f}"),
+        ("agreement", "accord top-1 (%)", 100, "{:.1f}"),
+    )
+    figure, axes = plt.subplots(1, 3, figsize=(10, 2.8))
+    colors = ["tab:gray" if mode == "float32" else "tab:blue" for mode in modes]
+    for axis, (key, label, factor, fmt) in zip(axes, panels, strict=True):
+        values = [results[mode][key] * factor for mode in modes]
+        bars = axis.bar(modes, values, color=colors)
+        axis.bar_label(bars, labels=[fmt.format(v) for v in values], fontsize=7)
+        axis.set_title(label, fontsize=10)
+        axis.tick_params(axis="x", labelrotation=45, labelsize=8)
+        axis.margins(y=0.18)
+        if key != "size_bytes":
+            low = min(values)
+            axis.set_ylim(max(0.0, low - 5), 101)
+    figure.tight_layout()
+    return figure
+
+
+def plot_latencies(latencies: dict, thread_counts: list[int]):
+    """Barres groupées : latence médiane (ms) par mode, pour chaque nombre de fils.
+
+    ``latencies[mode][threads]`` est le résultat de ``measure_latency``.
+    Introduit dans le notebook 03.
+    """
+    modes = list(latencies)
+    width = 0.8 / len(thread_counts)
+    figure, axis = plt.subplots(figsize=(6, 2.8))
+    for rank, threads in enumerate(thread_counts):
+        values = [latencies[mode][threads]["median_ms"] for mode in modes]
+        positions = np.arange(len(modes)) + (rank - (len(thread_counts) - 1) / 2) * width
+        bars = axis.bar(positions, values, width, label=f"{threads} fil(s)")
+        axis.bar_label(bars, labels=[f"{v:.2f}" for v in values], fontsize=7)
+    axis.set_xticks(range(len(modes)), modes)
+    axis.set_ylabel("latence médiane (ms)")
+    axis.set_title("Latence d'une inférence avec LiteRT (cette machine)", fontsize=10)
+    axis.legend(fontsize=8)
+    axis.margins(y=0.18)
+    figure.tight_layout()
+    return figure
