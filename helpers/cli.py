@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import warnings
@@ -27,7 +28,15 @@ from helpers.export import (
     write_model,
 )
 from helpers.images import NORMALIZATIONS, check_labels, find_labels_file, read_labels
-from helpers.inspection import confusion_matrix, evaluate_model, format_report, inspect_model
+from helpers.inspection import (
+    DEFAULT_COMPARED_IMAGES,
+    compare_with_float,
+    confusion_matrix,
+    evaluate_model,
+    format_float_comparison,
+    format_report,
+    inspect_model,
+)
 from helpers.models import check_saved_model_dir, check_size, load_saved_model
 from helpers.paths import relative_to_root
 from helpers.pi_classifier import EXIT_USAGE, FrenchArgumentParser
@@ -163,6 +172,32 @@ def evaluate_command(args) -> int:
     ]
     print(f"Par étiquette : {', '.join(per_label)}")
     print(f"Normalisation des images : {result['normalization']}")
+    return 0
+
+
+def compare_command(args) -> int:
+    """``python -m helpers compare MODEL_DIR FILE.tflite --images DIR [--json]``."""
+    result = compare_with_float(
+        args.model_dir,
+        args.tflite_file,
+        args.images,
+        normalization=args.normalization,
+        input_size=args.input_size,
+        num_samples=args.num_samples,
+        progress=sys.stderr.isatty(),
+    )
+    if args.json:
+        keys = ("name", "shape", "float_min", "float_max", "scale", "zero_point", "snr_db")
+        keys += ("cosine", "max_abs_error", "top1_agreement", "ok", "verdict")
+        outputs = [{key: entry[key] for key in keys} for entry in result["outputs"]]
+        # JSON has no infinity: an output identical to the float model has an SNR of null.
+        for entry in outputs:
+            if math.isinf(entry["snr_db"]):
+                entry["snr_db"] = None
+        print(json.dumps({"count": result["count"], "outputs": outputs}, ensure_ascii=False))
+    else:
+        print(f"{_shown(args.tflite_file)} comparé à {_shown(args.model_dir)}")
+        print(format_float_comparison(result))
     return 0
 
 
@@ -331,6 +366,31 @@ def _add_course_commands(commands) -> None:
     )
     evaluate.add_argument("--json", action="store_true", help='{"accuracy", "count"} en JSON')
     evaluate.set_defaults(handler=evaluate_command)
+
+    compare = commands.add_parser(
+        "compare",
+        prog="python -m helpers compare",
+        help="compare chaque sortie d'un .tflite à celle du SavedModel flottant",
+        description="Exécute MODEL_DIR (SavedModel flottant) et FILE.tflite sur les mêmes images "
+        "et compare chaque sortie : plage, échelle, SNR, cosinus, écart maximal, accord top-1, "
+        "verdict. Pour tout modèle à une entrée image, détecteur compris.",
+    )
+    compare.add_argument("model_dir", metavar="MODEL_DIR", help="dossier du SavedModel flottant")
+    compare.add_argument("tflite_file", metavar="FILE.tflite", help="modèle TFLite à comparer")
+    compare.add_argument(
+        "--images", required=True, metavar="DIR", help="dossier d'images (sous-dossiers compris)"
+    )
+    compare.add_argument(
+        "--num-samples",
+        type=_positive,
+        default=DEFAULT_COMPARED_IMAGES,
+        metavar="N",
+        help=f"images utilisées, réparties sur le dossier (défaut : {DEFAULT_COMPARED_IMAGES})",
+    )
+    _add_normalization(compare, None, "celle de FILE.json, sinon symmetric")
+    _add_input_size(compare, "taille des images, seulement si celle du modèle est libre")
+    compare.add_argument("--json", action="store_true", help="un seul objet JSON sur la sortie")
+    compare.set_defaults(handler=compare_command)
 
     bundle = commands.add_parser(
         "bundle",

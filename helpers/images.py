@@ -182,3 +182,25 @@ def check_labels(labels, num_outputs: int | None) -> list[str]:
             "fichier d'étiquettes de ce modèle (une par ligne, dans l'ordre des sorties)."
         )
     return labels
+
+
+def find_images(folder, num_samples: int | None = None) -> list[Path]:
+    """Les images PNG/JPEG d'un dossier et de ses sous-dossiers (triées), ``num_samples`` au
+    plus, réparties sur tout le dossier."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise KitError(
+            f"Dossier d'images introuvable : {folder.as_posix()}. Vérifiez le chemin (relatif au "
+            "dossier où vous lancez la commande)."
+        )
+    paths = sorted(
+        p
+        for p in folder.rglob("*")
+        if is_image_file(p) and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+    if not paths:
+        raise KitError(f"Aucune image PNG ou JPEG dans {folder.as_posix()} ni ses sous-dossiers.")
+    if num_samples is not None and num_samples < len(paths):
+        chosen = np.unique(np.round(np.linspace(0, len(paths) - 1, num_samples)).astype(int))
+        paths = [paths[i] for i in chosen]
+    return paths

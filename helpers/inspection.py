@@ -4,6 +4,7 @@ précision et latence avec LiteRT (les commandes ``inspect`` et ``evaluate``).
 
 from __future__ import annotations
 
+import math
 import os
 import statistics
 import sys
@@ -18,11 +19,13 @@ from helpers.errors import KitError
 from helpers.images import (
     check_labels,
     check_normalization,
+    find_images,
     label_folders,
     list_labeled_images,
     normalize,
     read_image,
 )
+from helpers.models import load_saved_model
 from helpers.runtime import (
     check_image_input,
     check_single_output,
@@ -33,7 +36,9 @@ from helpers.runtime import (
     read_metadata,
     read_model_bytes,
     run_model,
+    run_signature,
     sha256_hex,
+    signature_runner,
 )
 from helpers.runtime import input_size as runtime_input_size
 from helpers.units import format_size
@@ -430,3 +435,192 @@ def measure_latency(
 def all_cores() -> int:
     """Nombre de cœurs de cette machine (pour ``num_threads``). Introduit dans le notebook 03."""
     return os.cpu_count() or 1
+
+
+# ---------------------------------------------------------------------------------------------
+# The float model against the .tflite, output by output (python -m helpers compare)
+
+# Below these, an output is called destroyed: the figures of a healthy int8 output are far above
+# (SNR 30 to 50 dB, cosine > 0.999 on the demo models).
+MIN_SNR_DB = 15.0
+MIN_COSINE = 0.98
+# A channel whose float values span fewer quantization steps than this keeps almost nothing:
+# it is the scores of a head concatenated with boxes in pixels.
+MIN_LEVELS = 8
+DEFAULT_COMPARED_IMAGES = 100  # enough for stable figures, quick at 640×640
+
+
+def _verdict(entry: dict, channels: int) -> tuple[bool, str]:
+    """(ok, verdict in French) for one compared output."""
+    snr, scale = entry["snr_db"], entry["scale"]
+    crushed = entry["crushed_channels"]
+    if crushed:
+        which = (
+            "toutes ses valeurs"
+            if len(crushed) == channels
+            else f"{len(crushed)} de ses {channels} canaux (dernier axe, n° {_ranges(crushed)})"
+        )
+        return False, (
+            f"Détruite : {which} tiennent dans moins de {MIN_LEVELS} pas de quantification "
+            f"(échelle {scale:.4g}), ils sont arrondis à quelques valeurs. C'est le cas d'une "
+            "sortie qui mêle des grandeurs d'ordres différents (boîtes en pixels et scores "
+            "entre 0 et 1) : une seule échelle les sert mal. Séparez ces sorties, normalisez "
+            "les boîtes dans [0, 1], ou gardez une sortie flottante (--output-type float32)."
+        )
+    if snr < MIN_SNR_DB or entry["cosine"] < MIN_COSINE:
+        return False, (
+            f"Trop abîmée : SNR {snr:.1f} dB, cosinus {entry['cosine']:.3f} (il faudrait au "
+            f"moins {MIN_SNR_DB:g} dB et {MIN_COSINE:g}). Vérifiez l'étalonnage (images "
+            "comme en service, bonne normalisation), puis cherchez la couche qui perd "
+            "(débogueur de quantification)."
+        )
+    if scale == 0.0:
+        return True, f"Sortie flottante, fidèle (SNR {snr:.1f} dB)."
+    return True, f"Fidèle : SNR {snr:.1f} dB, cosinus {entry['cosine']:.4f}."
+
+
+def _ranges(indices: list[int]) -> str:
+    shown = ", ".join(str(i) for i in indices[:8])
+    return shown + (" …" if len(indices) > 8 else "")
+
+
+class _Accumulator:
+    """Streaming statistics of one output: memory stays flat in the number of images."""
+
+    def __init__(self):
+        self.count = 0
+        self.minimum = self.maximum = None  # per channel (last axis)
+        self.signal = self.noise = self.dot = self.quantized_energy = 0.0
+        self.max_abs_error = 0.0
+        self.top1_same = 0
+        self.class_vector = None
+
+    def add(self, reference: np.ndarray, quantized: np.ndarray) -> None:
+        reference = np.asarray(reference, dtype=np.float64)
+        quantized = np.asarray(quantized, dtype=np.float64)
+        flat = reference.reshape(-1, reference.shape[-1]) if reference.ndim else reference[None]
+        low, high = flat.min(axis=0), flat.max(axis=0)
+        self.minimum = low if self.minimum is None else np.minimum(self.minimum, low)
+        self.maximum = high if self.maximum is None else np.maximum(self.maximum, high)
+        error = reference - quantized
+        self.signal += float(np.sum(reference**2))
+        self.noise += float(np.sum(error**2))
+        self.dot += float(np.sum(reference * quantized))
+        self.quantized_energy += float(np.sum(quantized**2))
+        self.max_abs_error = max(self.max_abs_error, float(np.max(np.abs(error))))
+        # One image's output of shape (C,), C > 1: a class vector.
+        self.class_vector = reference.ndim == 1 and reference.shape[0] > 1
+        if self.class_vector:
+            self.top1_same += int(reference.argmax() == quantized.argmax())
+        self.count += 1
+
+    def result(self, scale: float) -> dict:
+        if self.noise == 0.0:
+            snr_db = float("inf")
+        elif self.signal == 0.0:
+            snr_db = float("-inf")
+        else:
+            snr_db = 10.0 * math.log10(self.signal / self.noise)
+        norms = math.sqrt(self.signal * self.quantized_energy)
+        cosine = self.dot / norms if norms else float(self.noise == 0.0)
+        crushed = []
+        if scale > 0.0:
+            levels = (self.maximum - self.minimum) / scale
+            crushed = [int(i) for i in np.flatnonzero((levels > 0) & (levels < MIN_LEVELS))]
+        return {
+            "float_min": float(self.minimum.min()),
+            "float_max": float(self.maximum.max()),
+            "snr_db": snr_db,
+            "cosine": cosine,
+            "max_abs_error": self.max_abs_error,
+            "top1_agreement": self.top1_same / self.count if self.class_vector else None,
+            "crushed_channels": crushed,
+            "channels": int(self.minimum.size),
+        }
+
+
+def compare_with_float(
+    model_dir,
+    model: bytes | str | Path,
+    image_dir,
+    normalization: str | None = None,
+    input_size: tuple[int, int] | None = None,
+    num_samples: int | None = DEFAULT_COMPARED_IMAGES,
+    progress: bool = False,
+) -> dict:
+    """Le SavedModel flottant et le ``.tflite`` sur les mêmes images, sortie par sortie.
+
+    Les sorties sont appariées par leur nom (celui de la signature du SavedModel, que le
+    convertisseur garde) et celles du ``.tflite`` déquantifiées. Normalisation et taille :
+    les options, sinon celles de ``FILE.json``. Renvoie ``{"count", "outputs": [{"name",
+    "shape", "float_min", "float_max", "scale", "zero_point", "snr_db", "cosine",
+    "max_abs_error", "top1_agreement", "ok", "verdict", ...}]}`` (le contrat de
+    ``python -m helpers compare --json``).
+    """
+    content = read_model_bytes(model)
+    in_memory = isinstance(model, (bytes, bytearray, memoryview))
+    metadata = {} if in_memory else (read_metadata(model) or {})
+    normalization = normalization or metadata.get("normalization") or "symmetric"
+    check_normalization(normalization)
+    float_model = load_saved_model(model_dir)
+    interpreter = load_interpreter(content)
+    if input_size is None and runtime_input_size(interpreter) is None:
+        input_size = metadata_input_size(metadata)
+    height, width, channels = check_image_input(interpreter, input_size)
+    free = float_model.input.size is None
+    float_shape = float_model.input.image_shape((height, width) if free else None)
+    if float_shape != (height, width, channels):
+        raise KitError(
+            f"Le .tflite attend des images {height}×{width}×{channels}, le SavedModel "
+            f"{float_shape[0]}×{float_shape[1]}×{float_shape[2]} : ce n'est pas le même modèle "
+            "(ou pas à la même taille). Donnez le SavedModel d'où vient ce .tflite."
+        )
+    runner, output_details = signature_runner(interpreter)
+    if set(output_details) != set(float_model.output_names):
+        raise KitError(
+            f"Le .tflite a {len(output_details)} sortie(s) ({', '.join(sorted(output_details))}) "
+            f"et le SavedModel {len(float_model.output_names)} "
+            f"({', '.join(float_model.output_names)}) : ce n'est pas le même modèle. Donnez "
+            "le SavedModel d'où vient ce .tflite."
+        )
+    paths = find_images(image_dir, num_samples)
+    accumulators = {name: _Accumulator() for name in float_model.output_names}
+    for path in tqdm(paths, desc="Comparaison", disable=not progress, file=sys.stderr):
+        image = normalize(read_image(path, (height, width), channels), normalization)[None]
+        reference = float_model.predict_outputs(image)
+        quantized = run_signature(runner, output_details, image)
+        for name, accumulator in accumulators.items():
+            accumulator.add(reference[name][0], quantized[name][0])
+    outputs = []
+    for name, accumulator in accumulators.items():
+        tensor = describe_tensor(output_details[name])
+        entry = {"name": name, "shape": tensor["shape"], "scale": tensor["scale"],
+                 "zero_point": tensor["zero_point"], **accumulator.result(tensor["scale"])}
+        entry["ok"], entry["verdict"] = _verdict(entry, entry["channels"])
+        outputs.append(entry)
+    return {"count": len(paths), "normalization": normalization, "outputs": outputs}
+
+
+def format_float_comparison(result: dict) -> str:
+    """Le résultat de ``compare_with_float`` en texte français, une sortie par paragraphe."""
+    lines = [f"{result['count']} images, normalisation {result['normalization']}"]
+    for entry in result["outputs"]:
+        quantization = (
+            "flottante"
+            if entry["scale"] == 0.0
+            else f"échelle {entry['scale']:.4g}, point zéro {entry['zero_point']}"
+        )
+        top1 = (
+            ""
+            if entry["top1_agreement"] is None
+            else f", accord top-1 {100 * entry['top1_agreement']:.1f} %"
+        )
+        shape = "×".join(str(v) for v in entry["shape"])
+        lines += [
+            f"{'✓' if entry['ok'] else '✗'} {entry['name']} ({shape}, {quantization})",
+            f"    plage flottante [{entry['float_min']:.4g}, {entry['float_max']:.4g}], "
+            f"SNR {entry['snr_db']:.1f} dB, cosinus {entry['cosine']:.4f}, "
+            f"écart max {entry['max_abs_error']:.4g}{top1}",
+            f"    {entry['verdict']}",
+        ]
+    return "\n".join(lines)

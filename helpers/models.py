@@ -207,6 +207,13 @@ class FloatModel:
             outputs.append(result[self.output_names[0]].numpy())
         return np.concatenate(outputs)
 
+    def predict_outputs(self, images: np.ndarray) -> dict[str, np.ndarray]:
+        """Toutes les sorties du modèle flottant, par nom, pour des images normalisées."""
+        import tensorflow as tf
+
+        result = self.signature(**{self.input.name: tf.constant(images, dtype=tf.float32)})
+        return {name: value.numpy() for name, value in result.items()}
+
     @property
     def parameter_count(self) -> int:
         """Nombre de valeurs stockées dans les variables flottantes (poids et statistiques de

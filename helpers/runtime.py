@@ -389,3 +389,34 @@ def metadata_input_size(metadata: dict) -> tuple[int, int] | None:
         return check_size(metadata.get("input_size"))
     except KitError:
         return None
+
+
+def signature_runner(interpreter) -> tuple[object, dict]:
+    """Le lanceur de la signature du modèle et ses sorties par nom (ceux du SavedModel).
+
+    Le convertisseur garde la signature ``serving_default`` du SavedModel : ses sorties y ont
+    les noms du modèle d'origine, ce qui permet de les apparier une à une.
+    """
+    signatures = interpreter.get_signature_list()
+    if len(signatures) != 1:
+        raise KitError(
+            f"Ce .tflite a {len(signatures)} signatures ({', '.join(signatures) or 'aucune'}) : "
+            "impossible d'apparier ses sorties avec celles du SavedModel. Convertissez-le avec "
+            "« python -m helpers quantize » (ou TFLiteConverter.from_saved_model)."
+        )
+    runner = interpreter.get_signature_runner(next(iter(signatures)))
+    inputs = runner.get_input_details()
+    if len(inputs) != 1:
+        raise several_inputs_error(sorted(inputs))
+    return runner, runner.get_output_details()
+
+
+def run_signature(runner, output_details: dict, images: np.ndarray) -> dict[str, np.ndarray]:
+    """Les sorties déquantifiées (float32) du lanceur de signature, par nom, image par image."""
+    (input_name, input_detail), = runner.get_input_details().items()
+    outputs = {name: [] for name in output_details}
+    for image in np.asarray(images):
+        result = runner(**{input_name: quantize(image[None], input_detail)})
+        for name, value in result.items():
+            outputs[name].append(dequantize(value, output_details[name])[0])
+    return {name: np.stack(values) for name, values in outputs.items()}
