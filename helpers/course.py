@@ -8,10 +8,6 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
-
 from helpers.errors import KitError
 from helpers.paths import OUTPUT_DIR, ROOT, relative_to_root
 
@@ -29,6 +25,12 @@ def execute_notebooks(
 ) -> list[tuple[str, float]]:
     """Exécute chaque notebook dans un noyau neuf et enregistre la copie exécutée dans
     ``output_dir`` (les notebooks du dépôt ne sont pas modifiés). Renvoie (nom, secondes)."""
+    # Imported here: nbformat takes more than a second to import (its JSON schema checker),
+    # which every command of python -m helpers would otherwise pay.
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     durations = []

@@ -135,9 +135,11 @@ def test_only_int8_full_computes_everything_in_integers(kit_models):
     assert "CONV_2D" in inspect_model(kit_models["float32"][0])["float_ops"]
 
 
-def test_same_model_and_images_give_the_same_bytes(calibration, kit_models):
-    again, _ = convert(DEMO_MODEL_DIR, "int8", calibration)
-    assert again == kit_models["int8"][0]
+def test_the_kit_gives_the_bytes_of_the_plain_tensorflow_calls(kit_models, raw_tflite_models):
+    # Same model, same images: the same file, byte for byte, in every mode (conftest.py
+    # converts with TensorFlow's own calls, independently of helpers).
+    for mode in MODES:
+        assert kit_models[mode][0] == raw_tflite_models[mode], mode
 
 
 def test_int8_full_with_uint8_io(calibration, uint8_int8_full):
@@ -198,10 +200,10 @@ def test_folder_that_is_not_a_model_is_refused_before_tensorflow(tmp_path):
 
 def test_a_loaded_model_and_its_folder_give_the_same_file(calibration, kit_models):
     # convert() takes the folder or the model already loaded (notebook 02 loads it once).
-    from_folder, _ = convert(DEMO_MODEL_DIR, "int8-full", calibration)
-    assert from_folder == kit_models["int8-full"][0]
-    converter = make_converter(load_saved_model(DEMO_MODEL_DIR), "float32")
-    assert converter.convert() == kit_models["float32"][0]
+    from_folder, _ = convert(DEMO_MODEL_DIR, "float32")
+    assert from_folder == kit_models["float32"][0]
+    converter = make_converter(load_saved_model(DEMO_MODEL_DIR), "dynamic")
+    assert converter.convert() == kit_models["dynamic"][0]
 
 
 # --- the representative dataset, checked before TensorFlow ----------------------------------
