@@ -40,7 +40,14 @@ from helpers.inspection import (
 from helpers.models import check_saved_model_dir, check_size, load_saved_model
 from helpers.paths import relative_to_root
 from helpers.pi_classifier import EXIT_USAGE, FrenchArgumentParser
-from helpers.quantization import INTEGER_MODES, IO_TYPES, MODES, check_mode, convert
+from helpers.quantization import (
+    INTEGER_MODES,
+    IO_TYPES,
+    MODES,
+    OUTPUT_TYPES,
+    check_mode,
+    convert,
+)
 from helpers.runtime import metadata_path, read_metadata
 from helpers.units import format_size
 
@@ -64,7 +71,7 @@ def quantize_command(args) -> int:
             "sortie restent flottantes. Retirez --io-type, ou choisissez --mode int8-full."
         )
     io_type = args.io_type or "int8"
-    check_mode(mode, io_type)
+    check_mode(mode, io_type, args.output_type)
     if mode in INTEGER_MODES and not args.images:
         raise KitError(
             f"Le mode {mode} a besoin d'images d'étalonnage : ajoutez --images DOSSIER (au moins "
@@ -97,7 +104,13 @@ def quantize_command(args) -> int:
         )
     # A free-size model is converted at the size given, so the file gets a fixed input.
     model_bytes, report = convert(
-        model, mode, dataset, io_type, NORMALIZATIONS[args.normalization], args.input_size
+        model,
+        mode,
+        dataset,
+        io_type,
+        NORMALIZATIONS[args.normalization],
+        args.input_size,
+        args.output_type,
     )
     for message in report.warnings:
         print(f"Attention : {message}", file=sys.stderr)
@@ -112,6 +125,7 @@ def quantize_command(args) -> int:
     extra = {"channels": channels}
     if mode == "int8-full":
         extra["io_type"] = io_type
+        extra["output_type"] = args.output_type or io_type
     if dataset is not None:
         extra["calibration"] = {
             "images": len(dataset),
@@ -319,6 +333,13 @@ def _add_course_commands(commands) -> None:
         # None, not "int8": the command must tell "not given" from "given for another mode".
         default=None,
         help="type des entrées/sorties en int8-full (défaut : int8)",
+    )
+    quantize.add_argument(
+        "--output-type",
+        choices=OUTPUT_TYPES,
+        default=None,
+        help="int8-full seulement : sortie float32 (calcul entier, une conversion à la fin ; "
+        "pour une tête de détecteur)",
     )
     _add_normalization(quantize, "symmetric", "symmetric")
     _add_input_size(quantize, "taille d'entrée, seulement si celle du modèle est dynamique")

@@ -107,12 +107,12 @@ def _integer_only_reasons(inputs, outputs, boundary, compute, tensor_dtypes) -> 
     return reasons
 
 
-def _edgetpu_reasons(inputs, outputs, integer_only, tensor_details) -> list[str]:
+def _edgetpu_reasons(inputs, outputs, integer_compute, tensor_details) -> list[str]:
     reasons = []
-    if not integer_only:
+    if not integer_compute:
         reasons.append(
-            "Edge TPU : il faut d'abord un modèle entier seulement (voir ci-dessus) ; les "
-            "opérations flottantes resteraient sur le processeur."
+            "Edge TPU : des calculs restent flottants (voir ci-dessus) ; le compilateur Edge "
+            "TPU les laisserait au processeur, avec tout ce qui vient après eux."
         )
     for entry in inputs + outputs:
         if entry["dtype"] not in EDGETPU_IO_DTYPES and not _is_float(entry["dtype"]):
@@ -193,13 +193,24 @@ def inspect_model(model: bytes | str | Path) -> dict:
             + _count_text(Counter({n: c for n, c in tensor_dtypes.items() if _is_float(n)}))
             + "."
         )
-    edgetpu_reasons = _edgetpu_reasons(inputs, outputs, integer_only, tensor_details)
-    edgetpu_ready = integer_only and not edgetpu_reasons
+    # Float only at the boundaries (QUANTIZE of a float input, DEQUANTIZE of a float output):
+    # every computation is integer, which is what the Edge TPU compiler maps to the chip.
+    integer_compute = not compute
+    edgetpu_reasons = _edgetpu_reasons(inputs, outputs, integer_compute, tensor_details)
+    edgetpu_ready = integer_compute and not edgetpu_reasons
     reasons = integer_reasons + edgetpu_reasons
+    if edgetpu_ready and not integer_only:
+        reasons.append(
+            "Edge TPU : tout le calcul est entier ; seules les conversions aux frontières "
+            f"({', '.join(sorted(set(boundary)))}) touchent des flottants. Le compilateur Edge "
+            "TPU place le calcul sur l'Edge TPU et laisse ces conversions au processeur : "
+            "c'est possible (une sortie de détecteur en float32, par exemple), au prix d'un "
+            "aller-retour par le processeur ; des entrées et sorties entières l'évitent."
+        )
     if edgetpu_ready:
         reasons.append(
-            "Tout est entier, formes fixes, lot de 1, entrées et sorties entières : prêt pour "
-            "edgetpu_compiler (qui tourne sur un PC Linux x86-64, pas sur la Pi)."
+            "Calcul entier, formes fixes, lot de 1 : prêt pour edgetpu_compiler (qui tourne "
+            "sur un PC Linux x86-64, pas sur la Pi)."
         )
     return {
         "inputs": inputs,
@@ -440,32 +451,33 @@ def all_cores() -> int:
 # ---------------------------------------------------------------------------------------------
 # The float model against the .tflite, output by output (python -m helpers compare)
 
-# Below these, an output is called destroyed: the figures of a healthy int8 output are far above
-# (SNR 30 to 50 dB, cosine > 0.999 on the demo models).
+# Below these, an output (or one channel of it) is called destroyed: the figures of a healthy
+# int8 output are far above (SNR 30 to 50 dB, cosine > 0.999 on the demo models).
 MIN_SNR_DB = 15.0
 MIN_COSINE = 0.98
-# A channel whose float values span fewer quantization steps than this keeps almost nothing:
-# it is the scores of a head concatenated with boxes in pixels.
-MIN_LEVELS = 8
+# A channel this much weaker than the strongest one is not judged (a class never predicted:
+# its tiny values round to zero, an error that means nothing).
+QUIET_CHANNEL = 1e-6
 DEFAULT_COMPARED_IMAGES = 100  # enough for stable figures, quick at 640×640
 
 
 def _verdict(entry: dict, channels: int) -> tuple[bool, str]:
     """(ok, verdict in French) for one compared output."""
-    snr, scale = entry["snr_db"], entry["scale"]
-    crushed = entry["crushed_channels"]
-    if crushed:
-        which = (
-            "toutes ses valeurs"
-            if len(crushed) == channels
-            else f"{len(crushed)} de ses {channels} canaux (dernier axe, n° {_ranges(crushed)})"
+    snr, scale, crushed = entry["snr_db"], entry["scale"], entry["crushed_channels"]
+    if crushed and len(crushed) < channels:
+        where = (
+            f"une seule échelle ({scale:.4g}) pour toute la sortie"
+            if scale > 0.0
+            else "la sortie est flottante, mais le tenseur entier qui la précède n'a qu'une "
+            "échelle"
         )
         return False, (
-            f"Détruite : {which} tiennent dans moins de {MIN_LEVELS} pas de quantification "
-            f"(échelle {scale:.4g}), ils sont arrondis à quelques valeurs. C'est le cas d'une "
-            "sortie qui mêle des grandeurs d'ordres différents (boîtes en pixels et scores "
-            "entre 0 et 1) : une seule échelle les sert mal. Séparez ces sorties, normalisez "
-            "les boîtes dans [0, 1], ou gardez une sortie flottante (--output-type float32)."
+            f"Détruite : {len(crushed)} de ses {channels} canaux (dernier axe, n° "
+            f"{_ranges(crushed)}) ont un SNR sous {MIN_SNR_DB:g} dB alors que les autres vont "
+            f"bien ; {where}. C'est le cas d'une sortie qui mêle des grandeurs d'ordres "
+            "différents (boîtes en pixels et scores entre 0 et 1) : les petites valeurs "
+            "tombent sous le pas de quantification. Séparez ces sorties, ou normalisez les "
+            "boîtes dans [0, 1] avant de les concaténer."
         )
     if snr < MIN_SNR_DB or entry["cosine"] < MIN_COSINE:
         return False, (
@@ -474,14 +486,22 @@ def _verdict(entry: dict, channels: int) -> tuple[bool, str]:
             "comme en service, bonne normalisation), puis cherchez la couche qui perd "
             "(débogueur de quantification)."
         )
-    if scale == 0.0:
-        return True, f"Sortie flottante, fidèle (SNR {snr:.1f} dB)."
-    return True, f"Fidèle : SNR {snr:.1f} dB, cosinus {entry['cosine']:.4f}."
+    kind = "Sortie flottante, fidèle" if scale == 0.0 else "Fidèle"
+    return True, f"{kind} : SNR {snr:.1f} dB, cosinus {entry['cosine']:.4f}."
 
 
 def _ranges(indices: list[int]) -> str:
     shown = ", ".join(str(i) for i in indices[:8])
     return shown + (" …" if len(indices) > 8 else "")
+
+
+def _snr_db(signal: float, noise: float) -> float:
+    """10 log10(signal energy / error energy); infinite when there is no error at all."""
+    if noise == 0.0:
+        return float("inf")
+    if signal == 0.0:
+        return float("-inf")
+    return 10.0 * math.log10(signal / noise)
 
 
 class _Accumulator:
@@ -490,7 +510,8 @@ class _Accumulator:
     def __init__(self):
         self.count = 0
         self.minimum = self.maximum = None  # per channel (last axis)
-        self.signal = self.noise = self.dot = self.quantized_energy = 0.0
+        self.signal = self.noise = None  # per channel (last axis)
+        self.dot = self.quantized_energy = 0.0
         self.max_abs_error = 0.0
         self.top1_same = 0
         self.class_vector = None
@@ -502,9 +523,10 @@ class _Accumulator:
         low, high = flat.min(axis=0), flat.max(axis=0)
         self.minimum = low if self.minimum is None else np.minimum(self.minimum, low)
         self.maximum = high if self.maximum is None else np.maximum(self.maximum, high)
-        error = reference - quantized
-        self.signal += float(np.sum(reference**2))
-        self.noise += float(np.sum(error**2))
+        error = (reference - quantized).reshape(flat.shape)
+        signal, noise = np.sum(flat**2, axis=0), np.sum(error**2, axis=0)
+        self.signal = signal if self.signal is None else self.signal + signal
+        self.noise = noise if self.noise is None else self.noise + noise
         self.dot += float(np.sum(reference * quantized))
         self.quantized_energy += float(np.sum(quantized**2))
         self.max_abs_error = max(self.max_abs_error, float(np.max(np.abs(error))))
@@ -514,23 +536,17 @@ class _Accumulator:
             self.top1_same += int(reference.argmax() == quantized.argmax())
         self.count += 1
 
-    def result(self, scale: float) -> dict:
-        if self.noise == 0.0:
-            snr_db = float("inf")
-        elif self.signal == 0.0:
-            snr_db = float("-inf")
-        else:
-            snr_db = 10.0 * math.log10(self.signal / self.noise)
-        norms = math.sqrt(self.signal * self.quantized_energy)
-        cosine = self.dot / norms if norms else float(self.noise == 0.0)
-        crushed = []
-        if scale > 0.0:
-            levels = (self.maximum - self.minimum) / scale
-            crushed = [int(i) for i in np.flatnonzero((levels > 0) & (levels < MIN_LEVELS))]
+    def result(self) -> dict:
+        signal, noise = float(self.signal.sum()), float(self.noise.sum())
+        norms = math.sqrt(signal * self.quantized_energy)
+        cosine = self.dot / norms if norms else float(noise == 0.0)
+        judged = self.signal > QUIET_CHANNEL * self.signal.max()
+        channel_snr = np.array([_snr_db(a, b) for a, b in zip(self.signal, self.noise, strict=True)])
+        crushed = [int(i) for i in np.flatnonzero(judged & (channel_snr < MIN_SNR_DB))]
         return {
             "float_min": float(self.minimum.min()),
             "float_max": float(self.maximum.max()),
-            "snr_db": snr_db,
+            "snr_db": _snr_db(signal, noise),
             "cosine": cosine,
             "max_abs_error": self.max_abs_error,
             "top1_agreement": self.top1_same / self.count if self.class_vector else None,
@@ -594,8 +610,13 @@ def compare_with_float(
     outputs = []
     for name, accumulator in accumulators.items():
         tensor = describe_tensor(output_details[name])
-        entry = {"name": name, "shape": tensor["shape"], "scale": tensor["scale"],
-                 "zero_point": tensor["zero_point"], **accumulator.result(tensor["scale"])}
+        entry = {
+            "name": name,
+            "shape": tensor["shape"],
+            "scale": tensor["scale"],
+            "zero_point": tensor["zero_point"],
+            **accumulator.result(),
+        }
         entry["ok"], entry["verdict"] = _verdict(entry, entry["channels"])
         outputs.append(entry)
     return {"count": len(paths), "normalization": normalization, "outputs": outputs}

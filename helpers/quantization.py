@@ -32,6 +32,8 @@ from helpers.units import format_size
 MODES = ("float32", "dynamic", "float16", "int8", "int8-full")
 INTEGER_MODES = ("int8", "int8-full")
 IO_TYPES = ("int8", "uint8")
+# int8-full may keep a float32 output: integer inside, one DEQUANTIZE at the end (detector heads).
+OUTPUT_TYPES = ("float32",)
 
 # How many samples check_representative_dataset pulls: enough to see a range, cheap at 640×640.
 _CHECKED_SAMPLES = 3
@@ -51,8 +53,9 @@ class ConversionReport:
     warnings: list[str] = field(default_factory=list)
 
 
-def check_mode(mode: str, io_type: str = "int8") -> None:
-    """Vérifie le nom du mode et le type d'entrée/sortie demandé (``uint8`` : int8-full seulement)."""
+def check_mode(mode: str, io_type: str = "int8", output_type: str | None = None) -> None:
+    """Vérifie le nom du mode, le type d'entrée/sortie demandé (``uint8`` : int8-full
+    seulement) et le type de sortie (``float32`` : int8-full seulement)."""
     if mode not in MODES:
         raise KitError(f"Mode inconnu « {mode} » : choisissez parmi {', '.join(MODES)}.")
     if io_type not in IO_TYPES:
@@ -65,6 +68,17 @@ def check_mode(mode: str, io_type: str = "int8") -> None:
             f"Le type d'entrée/sortie {io_type} ne s'applique qu'au mode int8-full : en mode "
             f"{mode}, l'entrée et la sortie restent flottantes. Choisissez le mode int8-full ou "
             "retirez ce réglage."
+        )
+    if output_type is not None and output_type not in OUTPUT_TYPES:
+        raise KitError(
+            f"Type de sortie inconnu « {output_type} » : seul float32 se choisit (la sortie "
+            "suit sinon le type d'entrée)."
+        )
+    if output_type is not None and mode != "int8-full":
+        raise KitError(
+            f"Le type de sortie {output_type} ne s'applique qu'au mode int8-full (calcul entier, "
+            f"une seule conversion en flottant à la fin) : en mode {mode}, la sortie est déjà "
+            "flottante. Retirez ce réglage ou choisissez le mode int8-full."
         )
 
 
@@ -109,7 +123,9 @@ def _batch_one_converter(model: FloatModel, height: int, width: int):
     )
 
 
-def make_converter(model, mode, representative_dataset=None, io_type="int8", input_size=None):
+def make_converter(
+    model, mode, representative_dataset=None, io_type="int8", input_size=None, output_type=None
+):
     """Un ``tf.lite.TFLiteConverter`` réglé pour le mode, avec les appels de TensorFlow.
 
     ``model`` : le dossier du SavedModel, ou le modèle déjà chargé (``load_saved_model``).
@@ -117,11 +133,12 @@ def make_converter(model, mode, representative_dataset=None, io_type="int8", inp
     ``[tf.float16]`` ; int8 : et le jeu de données représentatif ; int8-full : et
     ``supported_ops`` ``[TFLITE_BUILTINS_INT8]``, entrée/sortie ``tf.int8`` ou ``tf.uint8``.
     int8-full est tracé pour un lot de 1 (formes fixes, ce que veut l'Edge TPU) ;
-    ``input_size`` (hauteur, largeur) fixe la taille d'un modèle de taille libre.
+    ``input_size`` (hauteur, largeur) fixe la taille d'un modèle de taille libre ;
+    ``output_type="float32"`` garde une sortie flottante en int8-full (``inference_output_type``).
     """
     import tensorflow as tf
 
-    check_mode(mode, io_type)
+    check_mode(mode, io_type, output_type)
     _require_dataset(mode, representative_dataset)
     if not isinstance(model, FloatModel):
         model_dir = check_saved_model_dir(model)
@@ -143,7 +160,9 @@ def make_converter(model, mode, representative_dataset=None, io_type="int8", inp
     if mode == "int8-full":
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8 if io_type == "int8" else tf.uint8
-        converter.inference_output_type = converter.inference_input_type
+        converter.inference_output_type = (
+            tf.float32 if output_type == "float32" else converter.inference_input_type
+        )
     return converter
 
 
@@ -333,13 +352,14 @@ def explain_conversion_error(error: Exception, mode: str) -> KitError:
     )
 
 
-def _check_integer_only(summary: dict, mode: str) -> None:
-    """Refuses an int8-full model that is not integer only (``summary``: ``inspect_model``).
+def _check_integer_only(summary: dict, mode: str, output_type: str | None) -> None:
+    """Refuses an int8-full model that is not integer only (``summary``: ``inspect_model``);
+    with ``output_type="float32"``, integer inside is enough (the final DEQUANTIZE is asked for).
 
     TF 2.21 does not fail on an op without an integer kernel: it leaves it in float, between
     a DEQUANTIZE and a QUANTIZE. The kit refuses such a file for int8-full and names the op.
     """
-    if summary["integer_only"]:
+    if summary["integer_only"] or (output_type == "float32" and not summary["float_ops"]):
         return
     names = [name for name in summary["float_ops"] if name not in _CONVERSION_OPS]
     if names:
@@ -364,6 +384,7 @@ def convert(
     io_type="int8",
     value_range=None,
     input_size=None,
+    output_type=None,
 ) -> tuple[bytes, ConversionReport]:
     """Convertit un SavedModel dans un mode : ``(octets du .tflite, rapport)``.
 
@@ -371,9 +392,10 @@ def convert(
     n'est pas relu à chaque mode). Vérifie tout avant TensorFlow (mode, jeu de données
     représentatif, forme d'entrée) et traduit les échecs en ``KitError`` en français.
     ``value_range`` (min, max) est la plage attendue par le modèle ; ``input_size`` (hauteur,
-    largeur) pour un modèle de taille libre. Introduit dans le notebook 02.
+    largeur) pour un modèle de taille libre ; ``output_type="float32"`` (int8-full) garde la
+    sortie flottante. Introduit dans le notebook 02.
     """
-    check_mode(mode, io_type)
+    check_mode(mode, io_type, output_type)
     _require_dataset(mode, representative_dataset)
     if not isinstance(model, FloatModel):
         check_saved_model_dir(model)  # cheap check before importing TensorFlow
@@ -395,6 +417,7 @@ def convert(
                 representative_dataset if mode in INTEGER_MODES else None,
                 io_type,
                 input_size,
+                output_type,
             )
             start = time.perf_counter()
             model_bytes = converter.convert()
@@ -405,7 +428,7 @@ def convert(
         raise explain_conversion_error(error, mode) from error
     summary = inspect_model(model_bytes)
     if mode == "int8-full":
-        _check_integer_only(summary, mode)
+        _check_integer_only(summary, mode, output_type)
     report = ConversionReport(
         mode=mode,
         size_bytes=len(model_bytes),

@@ -315,6 +315,12 @@ def test_io_type_given_for_another_mode_than_int8_full(output, capsys, mode):
     assert_refused(capsys, argv, output, "int8-full")
 
 
+@pytest.mark.parametrize("mode", ["float32", "int8"])
+def test_output_type_given_for_another_mode_than_int8_full(output, capsys, mode):
+    argv = [DEMO, "--images", IMAGES, "--mode", mode, "--output-type", "float32"]
+    assert_refused(capsys, [*argv, "--output", output], output, "int8-full")
+
+
 def test_fewer_samples_than_the_minimum(output, capsys):
     argv = [DEMO, "--images", IMAGES, "--mode", "int8", "--num-samples", "50", "--output", output]
     assert_refused(capsys, argv, output, "minimum de 100")
@@ -326,6 +332,22 @@ def test_uint8_io_type(tmp_path, capsys):
     assert main(["quantize", *map(str, argv), "--output", str(output)]) == 0
     assert np.dtype(input_detail(output)["dtype"]).name == "uint8"
     assert read_json(output)["io_type"] == "uint8"
+    assert read_json(output)["output_type"] == "uint8"
+
+
+def test_float32_output_type_keeps_an_integer_input(tmp_path, capsys):
+    from ai_edge_litert.interpreter import Interpreter
+
+    model = export_tiny_model(tmp_path / "tete", (16, 16, 3))
+    images = write_images(tmp_path / "images", 10, size=(16, 16))
+    output = tmp_path / "tete.tflite"
+    argv = [model, "--images", images, "--mode", "int8-full", "--output-type", "float32"]
+    argv += ["--min-images", "10", "--output", output]
+    assert main(["quantize", *map(str, argv)]) == 0, capsys.readouterr().err
+    interpreter = Interpreter(model_path=str(output))
+    assert np.dtype(interpreter.get_input_details()[0]["dtype"]).name == "int8"
+    assert np.dtype(interpreter.get_output_details()[0]["dtype"]).name == "float32"
+    assert read_json(output)["output_type"] == "float32"
 
 
 def test_unreadable_files_are_named_and_skipped_when_enough_remain(tmp_path, capsys):

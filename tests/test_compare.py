@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from test_quantization import export_tiny_model, write_images
+from test_quantization import write_images
 
 from helpers.cli import main
 from helpers.inspection import compare_with_float
@@ -124,3 +124,23 @@ def test_several_outputs_are_matched_by_name(tmp_path, two_output_model):
     images = write_images(tmp_path / "images", 3, size=(64, 64))
     result = compare_with_float(tmp_path / "deux", two_output_model, images)
     assert [o["name"] for o in result["outputs"]] == ["boites", "scores"]
+
+
+def test_float_output_does_not_save_a_concatenated_head(concatenated):
+    # --output-type float32 only adds a DEQUANTIZE after the int8 concatenation, whose one
+    # scale has already rounded the scores away: measured, not assumed.
+    from helpers.inspection import inspect_model
+
+    model_dir, _, images = concatenated
+    rng = np.random.default_rng(0)
+    samples = [[rng.uniform(-1, 1, (1, 32, 32, 3)).astype(np.float32)] for _ in range(16)]
+    content, report = convert(model_dir, "int8-full", lambda: iter(samples), output_type="float32")
+    assert (report.input_dtype, report.output_dtype) == ("int8", "float32")
+    summary = inspect_model(content)
+    assert summary["integer_only"] is False and summary["edgetpu_ready"] is True
+    assert summary["float_ops"] == [] and summary["op_counts"]["DEQUANTIZE"] == 1
+    assert any("conversions aux frontières (DEQUANTIZE)" in r for r in summary["reasons"])
+    (output,) = compare_with_float(model_dir, content, images)["outputs"]
+    assert output["scale"] == 0.0 and output["ok"] is False
+    assert output["crushed_channels"] == [4, 5, 6, 7, 8]
+    assert "tenseur entier qui la précède" in output["verdict"]
