@@ -16,6 +16,7 @@ module                     rôle                                                
 ``calibration``            le jeu de données représentatif, la quantification affine   01
 ``inspection``             types, verdicts, précision, latence d'un ``.tflite``        03
 ``quantization``           les modes et la conversion                                  02
+``detection``              détecteur : décodage, NMS, annotations COCO, mAP            05
 ``export``                 écriture sûre, métadonnées, vérification, dossier de la Pi  04
 ``plots``                  toutes les figures (chaque fonction renvoie la sienne)
 ``pi_classifier``          script autonome copié sur la Pi (numpy, Pillow, LiteRT)      04
@@ -43,6 +44,7 @@ LAYERS = (
     "calibration",
     "inspection",
     "quantization",
+    "detection",
     "export",
     "plots",
     "pi_classifier",

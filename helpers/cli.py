@@ -17,6 +17,7 @@ from pathlib import Path
 from helpers.calibration import DEFAULT_MIN_IMAGES, representative_dataset
 from helpers.course import course_notebooks, execute_notebooks, set_jupyterlab_french
 from helpers.demo_model import train_demo_model
+from helpers.detection import evaluate_detector, read_detector_description
 from helpers.environment import check_environment, describe_machine
 from helpers.errors import KitError, quiet_tensorflow
 from helpers.export import (
@@ -48,7 +49,12 @@ from helpers.quantization import (
     check_mode,
     convert,
 )
-from helpers.runtime import metadata_path, read_metadata
+from helpers.runtime import (
+    load_interpreter,
+    metadata_path,
+    read_metadata,
+    signature_runner,
+)
 from helpers.units import format_size
 
 
@@ -114,15 +120,23 @@ def quantize_command(args) -> int:
     )
     for message in report.warnings:
         print(f"Attention : {message}", file=sys.stderr)
+    # A detector of the kit says how to decode its outputs; its labels count its score classes.
+    detector = read_detector_description(model_dir)
+    if detector is None:
+        labelled_shape = inspect_model(model_bytes)["outputs"][0]["shape"]
+    else:
+        _, output_details = signature_runner(load_interpreter(model_bytes))
+        labelled_shape = output_details[detector["scores"]]["shape"]
     labels = None
     labels_file = find_labels_file(model_dir)
     if labels_file is not None:
-        output_shape = inspect_model(model_bytes)["outputs"][0]["shape"]
         try:
-            labels = check_labels(read_labels(labels_file), int(output_shape[-1]))
+            labels = check_labels(read_labels(labels_file), int(labelled_shape[-1]))
         except KitError as error:
             print(f"Remarque : {error} Étiquettes non enregistrées.", file=sys.stderr)
     extra = {"channels": channels}
+    if detector is not None:
+        extra["detector"] = detector
     if mode == "int8-full":
         extra["io_type"] = io_type
         extra["output_type"] = args.output_type or io_type
@@ -161,8 +175,10 @@ def inspect_command(args) -> int:
 
 
 def evaluate_command(args) -> int:
-    """``python -m helpers evaluate FILE.tflite --images DIR [--normalization N]
-    [--input-size HxW] [--json]``."""
+    """``python -m helpers evaluate FILE.tflite --images DIR [--annotations COCO.json]
+    [--normalization N] [--input-size HxW] [--json]``."""
+    if args.annotations:
+        return _evaluate_detector(args)
     result = evaluate_model(
         args.tflite_file,
         args.images,
@@ -212,6 +228,26 @@ def compare_command(args) -> int:
     else:
         print(f"{_shown(args.tflite_file)} comparé à {_shown(args.model_dir)}")
         print(format_float_comparison(result))
+    return 0
+
+
+def _evaluate_detector(args) -> int:
+    result = evaluate_detector(
+        args.tflite_file,
+        args.images,
+        args.annotations,
+        normalization=args.normalization,
+        input_size=args.input_size,
+        progress=sys.stderr.isatty(),
+    )
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(
+        f"mAP@0.5 : {100 * result['map50']:.1f} % ; mAP@[.5:.95] : "
+        f"{100 * result['map50_95']:.1f} % ({result['count']} images de {_shown(args.images)}, "
+        "pycocotools)"
+    )
     return 0
 
 
@@ -373,19 +409,30 @@ def _add_course_commands(commands) -> None:
     evaluate = commands.add_parser(
         "evaluate",
         prog="python -m helpers evaluate",
-        help="précision d'un .tflite sur un dossier d'images rangées par étiquette",
-        description="Précision de FILE.tflite sur DIR (un sous-dossier par étiquette).",
+        help="précision d'un classifieur (images rangées par étiquette) ou mAP d'un détecteur",
+        description="Classifieur : précision de FILE.tflite sur DIR (un sous-dossier par "
+        "étiquette). Détecteur du kit : mAP@0.5 et mAP@[.5:.95] (pycocotools) sur les images "
+        "de DIR annotées dans COCO.json (--annotations).",
     )
     evaluate.add_argument("tflite_file", metavar="FILE.tflite", help="modèle TFLite à évaluer")
     evaluate.add_argument(
         "--images", required=True, metavar="DIR", help="dossier avec un sous-dossier par étiquette"
+    )
+    evaluate.add_argument(
+        "--annotations",
+        metavar="COCO.json",
+        help="détecteur : annotations au format COCO (file_name relatif à DIR)",
     )
     _add_normalization(evaluate, None, "celle de FILE.json, sinon symmetric")
     _add_input_size(
         evaluate,
         "taille des images, seulement si celle du modèle est libre (défaut : celle de FILE.json)",
     )
-    evaluate.add_argument("--json", action="store_true", help='{"accuracy", "count"} en JSON')
+    evaluate.add_argument(
+        "--json",
+        action="store_true",
+        help='{"accuracy", "count"} en JSON ({"map50", "map50_95", "count"} avec --annotations)',
+    )
     evaluate.set_defaults(handler=evaluate_command)
 
     compare = commands.add_parser(
