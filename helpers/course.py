@@ -13,6 +13,12 @@ from helpers.paths import OUTPUT_DIR, ROOT, relative_to_root
 
 NOTEBOOKS_DIR = ROOT / "notebooks"
 TRANSLATION_PLUGIN = "@jupyterlab/translation-extension:plugin"
+# JupyterLab 4 asks at first start whether to fetch Jupyter's news from the web: a prompt that
+# greets the room on the projector, and a request that an offline course does not want.
+NOTIFICATION_PLUGIN = "@jupyterlab/apputils-extension:notification"
+# "false" is the schema's "Never" (a string, not a boolean); the update check needs the news
+# feed, it is turned off too so that nothing asks the web.
+NOTIFICATION_SETTINGS = {"fetchNews": "false", "checkForUpdates": False}
 
 
 def course_notebooks() -> list[Path]:
@@ -67,10 +73,11 @@ def execute_notebooks(
 
 
 def set_jupyterlab_french(prefix: Path = Path(sys.prefix)) -> Path:
-    """Choisit le français comme langue par défaut de JupyterLab dans cet environnement.
+    """Choisit le français comme langue par défaut de JupyterLab dans cet environnement, sans
+    la question sur les nouvelles officielles de Jupyter (rien n'est demandé au web).
 
-    Écrit ``share/jupyter/lab/settings/overrides.json`` (réglage par défaut, que chacun peut
-    changer dans le menu Paramètres > Langue)."""
+    Écrit ``share/jupyter/lab/settings/overrides.json`` (réglages par défaut, que chacun peut
+    changer dans le menu Paramètres > Langue et dans l'éditeur de paramètres)."""
     settings_dir = Path(prefix) / "share" / "jupyter" / "lab" / "settings"
     settings_dir.mkdir(parents=True, exist_ok=True)
     overrides_file = settings_dir / "overrides.json"
@@ -81,5 +88,6 @@ def set_jupyterlab_french(prefix: Path = Path(sys.prefix)) -> Path:
         except json.JSONDecodeError:
             overrides = {}
     overrides.setdefault(TRANSLATION_PLUGIN, {})["locale"] = "fr_FR"
+    overrides.setdefault(NOTIFICATION_PLUGIN, {}).update(NOTIFICATION_SETTINGS)
     overrides_file.write_text(json.dumps(overrides, indent=2) + "\n", encoding="utf-8")
     return overrides_file

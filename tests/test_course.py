@@ -1,11 +1,14 @@
 """Outils de l'enseignant : exécution du cours sans interface, JupyterLab en français."""
 
 import json
+import sys
+from pathlib import Path
 
 import nbformat
 import pytest
 
 from helpers.course import (
+    NOTIFICATION_PLUGIN,
     TRANSLATION_PLUGIN,
     course_notebooks,
     execute_notebooks,
@@ -61,3 +64,21 @@ def test_jupyterlab_french_keeps_other_overrides(tmp_path):
     overrides = json.loads(written.read_text())
     assert overrides[TRANSLATION_PLUGIN]["locale"] == "fr_FR"
     assert overrides["autre:plugin"] == {"x": 1}
+
+
+def test_jupyterlab_settings_turn_off_the_news_prompt(tmp_path):
+    # The prompt « Souhaitez-vous être informé des nouvelles officielles de Jupyter ? » shows as
+    # long as fetchNews is "none" (its default): "false" means never fetch, never ask.
+    written = set_jupyterlab_french(prefix=tmp_path)
+    overrides = json.loads(written.read_text(encoding="utf-8"))
+    assert NOTIFICATION_PLUGIN == "@jupyterlab/apputils-extension:notification"
+    assert overrides[NOTIFICATION_PLUGIN]["fetchNews"] == "false"
+    assert overrides[NOTIFICATION_PLUGIN]["checkForUpdates"] is False
+    assert written == tmp_path / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    # The installed JupyterLab must know this plugin and accept these values, or the override
+    # would be silently ignored after an upgrade of JupyterLab.
+    package, plugin = NOTIFICATION_PLUGIN.split(":")
+    schema_file = Path(sys.prefix, "share", "jupyter", "lab", "schemas", package, f"{plugin}.json")
+    properties = json.loads(schema_file.read_text(encoding="utf-8"))["properties"]
+    assert "false" in [choice["const"] for choice in properties["fetchNews"]["oneOf"]]
+    assert properties["checkForUpdates"]["type"] == "boolean"

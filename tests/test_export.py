@@ -375,7 +375,6 @@ def test_metadata_records_the_course_versions(full_model):
     assert metadata["versions"]["tensorflow"].startswith("2.21.")
 
 
-
 def test_verify_written_model_compares_outputs_of_a_free_size_model(tmp_path, free_size_model):
     content = free_size_model
     path = write_model(tmp_path / "libre.tflite", content)
