@@ -12,7 +12,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installation-terminee
 
 
-.PHONY: help install lab test course bench demo-model lint clean
+.PHONY: help install lab test course bench demo-model demo-detector lint clean
 
 help:
 	@echo "make lab         installe tout (une fois) et ouvre le cours dans JupyterLab"
@@ -20,6 +20,7 @@ help:
 	@echo "make course      exécute tous les notebooks sans interface (préparer la séance)"
 	@echo "make bench       mesures de performance (tableaux)"
 	@echo "make demo-model  régénère data/ et réentraîne le modèle de démonstration"
+	@echo "make demo-detector  régénère data/detection et réentraîne le détecteur de démonstration"
 
 # The stamp makes the installation run once, and again only when the requirements change.
 $(STAMP): requirements.txt pyproject.toml
@@ -45,6 +46,9 @@ bench: install
 
 demo-model: install
 	$(PY) -m helpers demo-model
+
+demo-detector: install
+	$(PY) -m helpers demo-detector
 
 lint: install
 	$(PY) -m ruff check helpers tests bench

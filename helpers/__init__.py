@@ -23,6 +23,7 @@ module                     rôle                                                
 ``course``                 outils de l'enseignant : exécuter les notebooks, JupyterLab
 ``demo_data``              générateur déterministe des images de démonstration
 ``demo_model``             le petit MobileNet de démonstration et son entraînement
+``demo_detector``          scènes annotées et détecteur de démonstration, entraînement
 ``cli``                    ``python -m helpers`` : analyse des arguments et commandes
 =========================  ==========================================================  =========
 
@@ -51,5 +52,6 @@ LAYERS = (
     "course",
     "demo_data",
     "demo_model",
+    "demo_detector",
     "cli",
 )

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from helpers.calibration import DEFAULT_MIN_IMAGES, representative_dataset
 from helpers.course import course_notebooks, execute_notebooks, set_jupyterlab_french
+from helpers.demo_detector import train_demo_detector
 from helpers.demo_model import train_demo_model
 from helpers.detection import evaluate_detector, read_detector_description
 from helpers.environment import check_environment, describe_machine
@@ -290,6 +291,11 @@ def demo_model_command(args) -> int:
     return 0
 
 
+def demo_detector_command(args) -> int:
+    train_demo_detector(verbose=1 if sys.stderr.isatty() else 2)
+    return 0
+
+
 def execute_notebooks_command(args) -> int:
     execute_notebooks(args.notebooks or course_notebooks())
     return 0
@@ -496,6 +502,14 @@ def build_parser() -> FrenchArgumentParser:
         description="Régénère data/calibration, data/test et réentraîne data/modele_demo (déterministe).",
     )
     demo.set_defaults(handler=demo_model_command)
+    detector = commands.add_parser(
+        "demo-detector",
+        prog="python -m helpers demo-detector",
+        help="régénère data/detection et réentraîne le détecteur de démonstration (15 min environ)",
+        description="Régénère data/detection (scènes annotées au format COCO) et réentraîne "
+        "data/detecteur_demo (déterministe).",
+    )
+    detector.set_defaults(handler=demo_detector_command)
     run = commands.add_parser(
         "executer-notebooks",
         prog="python -m helpers executer-notebooks",

@@ -260,8 +260,9 @@ def coco_map(detections: list, coco: dict, image_sizes: list[tuple[int, int]]) -
                     "score": float(score),
                 }
             )
+    names = [c["name"] for c in sorted(coco["categories"], key=lambda c: c["id"])]
     if not results:
-        return {"map50": 0.0, "map50_95": 0.0}
+        return {"map50": 0.0, "map50_95": 0.0, "map75": 0.0, "ap50_per_label": {}}
     with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints its tables
         ground_truth = COCO()
         ground_truth.dataset = coco
@@ -270,7 +271,18 @@ def coco_map(detections: list, coco: dict, image_sizes: list[tuple[int, int]]) -
         evaluation.evaluate()
         evaluation.accumulate()
         evaluation.summarize()
-    return {"map50": float(evaluation.stats[1]), "map50_95": float(evaluation.stats[0])}
+    # precision: [IoU thresholds, recall points, categories, area ranges, max detections]
+    precision = evaluation.eval["precision"][0, :, :, 0, -1]
+    per_label = {}
+    for index, name in enumerate(names):
+        values = precision[:, index][precision[:, index] > -1]
+        per_label[name] = float(values.mean()) if values.size else 0.0
+    return {
+        "map50": float(evaluation.stats[1]),
+        "map50_95": float(evaluation.stats[0]),
+        "map75": float(evaluation.stats[2]),
+        "ap50_per_label": per_label,
+    }
 
 
 def evaluate_detector(
@@ -324,4 +336,4 @@ def evaluate_detector(
             )
         )
     scores = coco_map(detections, coco, [(height, width)] * len(entries))
-    return {**scores, "count": len(entries)}
+    return {"map50": scores["map50"], "map50_95": scores["map50_95"], "count": len(entries)}

@@ -309,6 +309,12 @@ def evaluate_model(
     # Bytes in memory have no FILE.json beside them.
     in_memory = isinstance(model, (bytes, bytearray, memoryview))
     metadata = {} if in_memory else (read_metadata(model) or {})
+    if "detector" in metadata:
+        raise KitError(
+            "Ce modèle est un détecteur (clé « detector » de son .json) : sa mesure est la mAP, "
+            "pas la précision d'un classifieur. Donnez ses annotations COCO avec --annotations "
+            "FICHIER.json."
+        )
     image_dir = Path(image_dir)
     normalization = normalization or metadata.get("normalization") or "symmetric"
     check_normalization(normalization)
@@ -468,8 +474,7 @@ def _verdict(entry: dict, channels: int) -> tuple[bool, str]:
         where = (
             f"une seule échelle ({scale:.4g}) pour toute la sortie"
             if scale > 0.0
-            else "la sortie est flottante, mais le tenseur entier qui la précède n'a qu'une "
-            "échelle"
+            else "la sortie est flottante, mais le tenseur entier qui la précède n'a qu'une échelle"
         )
         return False, (
             f"Détruite : {len(crushed)} de ses {channels} canaux (dernier axe, n° "
@@ -541,7 +546,9 @@ class _Accumulator:
         norms = math.sqrt(signal * self.quantized_energy)
         cosine = self.dot / norms if norms else float(noise == 0.0)
         judged = self.signal > QUIET_CHANNEL * self.signal.max()
-        channel_snr = np.array([_snr_db(a, b) for a, b in zip(self.signal, self.noise, strict=True)])
+        channel_snr = np.array(
+            [_snr_db(a, b) for a, b in zip(self.signal, self.noise, strict=True)]
+        )
         crushed = [int(i) for i in np.flatnonzero(judged & (channel_snr < MIN_SNR_DB))]
         return {
             "float_min": float(self.minimum.min()),

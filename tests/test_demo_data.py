@@ -69,7 +69,7 @@ def test_committed_data_counts_and_size():
     assert len(test_images) >= 300
     assert read_labels(LABELS_FILE) == sorted(p.name for p in TEST_DIR.iterdir())
     total = sum(p.stat().st_size for p in DATA_DIR.rglob("*") if p.is_file())
-    assert total < 10 * 1024 * 1024, f"data/ pèse {total / 1e6:.1f} Mo"
+    assert total <= 20 * 1000 * 1000, f"data/ pèse {total / 1e6:.1f} Mo"  # a clone stays quick
 
 
 def test_training_set_is_balanced_and_uint8():

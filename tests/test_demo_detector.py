@@ -1,0 +1,95 @@
+"""Le détecteur de démonstration : données régénérées au pixel près, mAP mesurée par le kit."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from helpers import demo_detector
+from helpers.cli import main
+from helpers.detection import load_coco_annotations, read_detector_description
+from helpers.images import read_labels
+from helpers.paths import DATA_DIR
+
+DETECTION = DATA_DIR / "detection"
+ANNOTATIONS = DETECTION / "test" / "annotations.json"
+
+
+def test_committed_scenes_and_boxes_come_from_the_generator():
+    coco = json.loads(ANNOTATIONS.read_text(encoding="utf-8"))
+    for index in range(3):
+        pixels, boxes, classes = demo_detector.detection_scene("test", index)
+        stored = np.asarray(Image.open(DETECTION / "test" / f"test_{index:03d}.jpg"))
+        np.testing.assert_array_equal(stored, pixels)
+        annotated = [a for a in coco["annotations"] if a["image_id"] == index + 1]
+        np.testing.assert_allclose([a["bbox"] for a in annotated], boxes, atol=0.01)
+        assert [a["category_id"] - 1 for a in annotated] == classes.tolist()
+    pixels, _, _ = demo_detector.detection_scene("calibration", 0)
+    stored = np.asarray(Image.open(DETECTION / "calibration" / "calibration_000.jpg"))
+    np.testing.assert_array_equal(stored, pixels)
+
+
+def test_committed_detection_data_is_complete_and_coco():
+    labels = read_labels(DETECTION / "labels.txt")
+    coco = load_coco_annotations(ANNOTATIONS, labels, DETECTION / "test")
+    assert len(coco["images"]) >= 200 and len(list((DETECTION / "calibration").iterdir())) >= 100
+    per_image = np.bincount([a["image_id"] for a in coco["annotations"]])[1:]
+    assert per_image.min() >= 1 and per_image.max() <= 4
+    assert read_labels(demo_detector.DETECTOR_DIR / "labels.txt") == labels
+    description = read_detector_description(demo_detector.DETECTOR_DIR)
+    assert (description["boxes"], description["scores"]) == ("boxes", "scores")
+
+
+@pytest.fixture(scope="module")
+def int8_full_detector(tmp_path_factory):
+    output = tmp_path_factory.mktemp("detecteur") / "detecteur_int8-full.tflite"
+    argv = [demo_detector.DETECTOR_DIR, "--images", DETECTION / "calibration"]
+    argv += ["--mode", "int8-full", "--output", output]
+    assert main(["quantize", *map(str, argv)]) == 0
+    return output
+
+
+def test_int8_full_detector_keeps_its_map(int8_full_detector, capsys):
+    metadata = json.loads(int8_full_detector.with_suffix(".json").read_text(encoding="utf-8"))
+    assert metadata["detector"]["stride"] == 8 and len(metadata["labels"]) == 5
+    capsys.readouterr()
+    argv = [int8_full_detector, "--images", DETECTION / "test", "--annotations", ANNOTATIONS]
+    assert main(["evaluate", *map(str, argv), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    # The float model scores 0.908 (data/detecteur_demo.json); separate outputs keep it.
+    assert result["count"] == 240 and result["map50"] >= 0.88
+    assert 0.5 <= result["map50_95"] <= result["map50"]
+
+
+def test_compare_finds_both_detector_outputs_faithful(int8_full_detector, capsys):
+    argv = [demo_detector.DETECTOR_DIR, int8_full_detector, "--images", DETECTION / "test"]
+    assert main(["compare", *map(str, argv), "--num-samples", "20", "--json"]) == 0
+    outputs = json.loads(capsys.readouterr().out)["outputs"]
+    assert [o["name"] for o in outputs] == ["boxes", "scores"]
+    assert all(o["ok"] for o in outputs) and outputs[1]["top1_agreement"] is None
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--annotations", "absent.json"], "introuvable"),
+        ([], "--annotations"),  # a detector is not evaluated as a classifier
+    ],
+)
+def test_evaluate_detector_bad_input(int8_full_detector, capsys, arguments, message):
+    status = main(
+        ["evaluate", str(int8_full_detector), "--images", str(DETECTION / "test"), *arguments]
+    )
+    error = capsys.readouterr().err
+    assert status == 2 and error.startswith("Erreur : ") and message in error.splitlines()[0]
+
+
+def test_evaluate_with_annotations_refuses_a_classifier(tmp_path, raw_tflite_models, capsys):
+    model = tmp_path / "classifieur.tflite"
+    model.write_bytes(raw_tflite_models["int8"])
+    argv = [model, "--images", DETECTION / "test", "--annotations", ANNOTATIONS]
+    assert main(["evaluate", *map(str, argv)]) == 2
+    assert "pas décrit comme un détecteur" in capsys.readouterr().err
