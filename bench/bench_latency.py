@@ -23,7 +23,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from helpers.calibration import representative_dataset  # noqa: E402
-from helpers.demo_data import read_labels  # noqa: E402
+from helpers.images import read_labels  # noqa: E402
 from helpers.inspection import all_cores, evaluate_model, measure_latency  # noqa: E402
 from helpers.models import load_saved_model  # noqa: E402
 from helpers.paths import CALIBRATION_DIR, DEMO_MODEL_DIR, LABELS_FILE, TEST_DIR  # noqa: E402
