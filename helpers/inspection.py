@@ -90,13 +90,14 @@ def _integer_only_reasons(inputs, outputs, boundary, compute, tensor_dtypes) -> 
     if compute:
         if "float16" in tensor_dtypes:
             why = (
-                "les poids sont stockés en float16 puis reconvertis en float32 (DEQUANTIZE), "
-                "le calcul reste flottant"
+                "les poids sont stockés en float16 et reconvertis (DEQUANTIZE) : le calcul se "
+                "fait en flottant (en float32 sur le processeur d'une Pi 4)"
             )
         elif "int8" in tensor_dtypes:
             why = (
-                "des poids sont en int8 mais les activations restent flottantes "
-                "(quantification dynamique), le calcul reste flottant"
+                "des poids sont en int8 mais les activations restent en float32 dans le fichier "
+                "(quantification dynamique : LiteRT les quantifie à la volée dans les "
+                "convolutions et couches denses, d'autres opérations restent flottantes)"
             )
         else:
             why = "tout le calcul est en virgule flottante (modèle non quantifié)"
@@ -421,7 +422,7 @@ def measure_latency(
     """Latence d'une inférence avec LiteRT : médiane et 90e centile en ms sur ``runs`` essais.
 
     Les ``warmup`` premiers appels (allocation, préparation des noyaux) ne sont pas comptés.
-    Seul ``invoke()`` est chronométré. ``num_threads`` : 1 par défaut, comme LiteRT.
+    Seul ``invoke()`` est chronométré. ``num_threads`` : 1 par défaut (un cœur de Pi).
     Introduit dans le notebook 03.
     """
     if runs < 1 or warmup < 0:

@@ -53,7 +53,8 @@ def load_interpreter(
 ):
     """Un interpréteur LiteRT prêt à l'emploi (tenseurs alloués).
 
-    ``num_threads`` vaut 1 par défaut, comme LiteRT : c'est le plus proche d'un cœur de Pi.
+    ``num_threads`` vaut 1 par défaut ici : c'est le plus proche d'un cœur de Pi (sans ce
+    réglage, le nombre de fils de LiteRT dépend de sa version et de sa compilation).
     ``default_delegates=False`` garde les opérations du fichier telles quelles (sans XNNPACK,
     qui les regroupe en une opération ``DELEGATE``) : utile pour les inspecter.
     Introduit dans le notebook 03.
@@ -413,7 +414,7 @@ def signature_runner(interpreter) -> tuple[object, dict]:
 
 def run_signature(runner, output_details: dict, images: np.ndarray) -> dict[str, np.ndarray]:
     """Les sorties déquantifiées (float32) du lanceur de signature, par nom, image par image."""
-    (input_name, input_detail), = runner.get_input_details().items()
+    ((input_name, input_detail),) = runner.get_input_details().items()
     outputs = {name: [] for name in output_details}
     for image in np.asarray(images):
         result = runner(**{input_name: quantize(image[None], input_detail)})
