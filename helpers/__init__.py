@@ -20,6 +20,7 @@ module                     rôle                                                
 ``export``                 écriture sûre, métadonnées, vérification, dossier de la Pi  04
 ``plots``                  toutes les figures (chaque fonction renvoie la sienne)
 ``pi_classifier``          script autonome copié sur la Pi (numpy, Pillow, LiteRT)      04
+``pi_detector``            script de détection copié sur la Pi (importe ``classer.py``)
 ``course``                 outils de l'enseignant : exécuter les notebooks, JupyterLab
 ``demo_data``              générateur déterministe des images de démonstration
 ``demo_model``             le petit MobileNet de démonstration et son entraînement
@@ -49,6 +50,7 @@ LAYERS = (
     "export",
     "plots",
     "pi_classifier",
+    "pi_detector",
     "course",
     "demo_data",
     "demo_model",

@@ -24,6 +24,7 @@ from helpers.errors import KitError, quiet_tensorflow
 from helpers.export import (
     BUNDLE_README,
     BUNDLE_SCRIPT,
+    DETECTOR_SCRIPT,
     build_metadata,
     check_output_path,
     make_bundle,
@@ -266,6 +267,10 @@ def bundle_command(args) -> int:
         )
     total = sum(p.stat().st_size for p in output_dir.iterdir())
     print(f"Dossier prêt : {output_dir.name}/ ({format_size(total, digits=0)})")
+    if (output_dir / DETECTOR_SCRIPT).exists():
+        print(
+            f"  (un détecteur : lancez {DETECTOR_SCRIPT} ; {BUNDLE_SCRIPT} fournit ses fonctions)"
+        )
     for name in sorted(p.name for p in output_dir.iterdir()):
         print(f"  {name}")
     print(

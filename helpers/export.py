@@ -41,11 +41,14 @@ from helpers.units import format_size
 
 UNKNOWN_MODE = "inconnu"  # a .tflite that arrives without its metadata
 BUNDLE_SCRIPT = "classer.py"
+DETECTOR_SCRIPT = "detecter.py"  # a detector's bundle: detecter.py, which imports classer.py
 BUNDLE_README = "README.md"
 BUNDLE_LABELS = "labels.txt"
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _SCRIPT_SOURCE = _PACKAGE_DIR / "pi_classifier.py"
 _README_TEMPLATE = _PACKAGE_DIR / "bundle_readme.md"
+_DETECTOR_SCRIPT_SOURCE = _PACKAGE_DIR / "pi_detector.py"
+_DETECTOR_README_TEMPLATE = _PACKAGE_DIR / "bundle_readme_detecteur.md"
 _COMPUTED_KEYS = (
     "mode",
     "source",
@@ -329,10 +332,12 @@ def show_verification(report: dict) -> None:
 # The Raspberry Pi bundle
 
 
-def bundle_file_names(model_name: str) -> list[str]:
-    """Les fichiers d'un dossier pour la Pi fait par ``make_bundle``."""
+def bundle_file_names(model_name: str, detector: bool = False) -> list[str]:
+    """Les fichiers d'un dossier pour la Pi fait par ``make_bundle`` (``detecter.py`` en plus
+    pour un détecteur)."""
     stem = Path(model_name).stem
-    return [f"{stem}.tflite", f"{stem}.json", BUNDLE_LABELS, BUNDLE_SCRIPT, BUNDLE_README]
+    scripts = [BUNDLE_SCRIPT, DETECTOR_SCRIPT] if detector else [BUNDLE_SCRIPT]
+    return [f"{stem}.tflite", f"{stem}.json", BUNDLE_LABELS, *scripts, BUNDLE_README]
 
 
 def _bundle_labels(model_path: Path, labels_file, metadata: dict | None) -> list[str]:
@@ -363,8 +368,12 @@ def _check_bundle_destination(output_dir: Path) -> None:
         )
 
 
-def _readme_text(model_name: str, bundle_name: str, metadata: dict, labels: list[str]) -> str:
-    template = string.Template(_README_TEMPLATE.read_text(encoding="utf-8"))
+def _readme_text(
+    model_name: str, bundle_name: str, metadata: dict, labels: list[str], detector: bool = False
+) -> str:
+    source = _DETECTOR_README_TEMPLATE if detector else _README_TEMPLATE
+    template = string.Template(source.read_text(encoding="utf-8"))
+    description = metadata.get("detector", {})
     first_input, first_output = metadata["inputs"][0], metadata["outputs"][0]
     low, high = check_normalization(metadata["normalization"])
     height, width = metadata["input_size"]
@@ -393,6 +402,10 @@ def _readme_text(model_name: str, bundle_name: str, metadata: dict, labels: list
         num_labels=len(labels),
         labels=", ".join(f"`{label}`" for label in labels),
         first_label=labels[0],
+        stride=description.get("stride", ""),
+        score_threshold=description.get("score_threshold", ""),
+        iou_threshold=description.get("iou_threshold", ""),
+        max_detections=description.get("max_detections", ""),
     )
 
 
@@ -459,7 +472,8 @@ def make_bundle(tflite_path, output_dir, labels_file=None) -> Path:
     _check_bundle_destination(output_dir)
     # The script looks for the one *.tflite beside it, whatever the original extension was.
     model_name, metadata_name, *_ = bundle_file_names(model_path.name)
-    readme = _readme_text(model_name, output_dir.name, metadata, labels)
+    detector = "detector" in metadata
+    readme = _readme_text(model_name, output_dir.name, metadata, labels, detector)
     files = {
         model_name: content,
         metadata_name: _metadata_text(metadata).encode("utf-8"),
@@ -467,6 +481,8 @@ def make_bundle(tflite_path, output_dir, labels_file=None) -> Path:
         BUNDLE_SCRIPT: _SCRIPT_SOURCE.read_bytes(),
         BUNDLE_README: readme.encode("utf-8"),
     }
+    if detector:
+        files[DETECTOR_SCRIPT] = _DETECTOR_SCRIPT_SOURCE.read_bytes()
 
     created_parents = missing_folders(output_dir.parent)
     temporary, emptied = None, False
@@ -478,7 +494,9 @@ def make_bundle(tflite_path, output_dir, labels_file=None) -> Path:
         )
         for name, data in files.items():
             (temporary / name).write_bytes(data)
-        os.chmod(temporary / BUNDLE_SCRIPT, 0o755)
+        for script in (BUNDLE_SCRIPT, DETECTOR_SCRIPT):
+            if (temporary / script).exists():
+                os.chmod(temporary / script, 0o755)
         os.chmod(temporary, 0o755)  # mkdtemp creates 0700; the folder is meant to be copied
         if output_dir.is_dir():
             output_dir.rmdir()  # empty (checked above); a rename cannot replace it everywhere
@@ -514,8 +532,10 @@ def remove_bundle(output_dir) -> bool:
     names = {p.name for p in output_dir.iterdir()} - {"__pycache__"}
     models = [name for name in names if name.endswith(".tflite")]
     # Exactly a bundle's files: an export folder (model + .json only) is never removed here.
-    expected = set(bundle_file_names(models[0])) if len(models) == 1 else set()
-    if names and names != expected:
+    variants = (
+        [set(bundle_file_names(models[0], d)) for d in (False, True)] if len(models) == 1 else []
+    )
+    if names and names not in variants:
         raise KitError(
             f"{output_dir.name} ne ressemble pas à un dossier fait par « bundle » (il contient "
             f"{', '.join(sorted(names))}) : supprimez-le vous-même si vous en êtes sûr."

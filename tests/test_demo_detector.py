@@ -93,3 +93,84 @@ def test_evaluate_with_annotations_refuses_a_classifier(tmp_path, raw_tflite_mod
     argv = [model, "--images", DETECTION / "test", "--annotations", ANNOTATIONS]
     assert main(["evaluate", *map(str, argv)]) == 2
     assert "pas décrit comme un détecteur" in capsys.readouterr().err
+
+
+def test_detection_bundle_runs_standalone_and_finds_what_the_kit_finds(
+    int8_full_detector, tmp_path, capsys
+):
+    import shutil
+    import subprocess
+    import sys
+
+    from helpers.detection import decode_detections
+    from helpers.images import normalize, read_image
+    from helpers.runtime import load_interpreter, run_signature, signature_runner
+
+    bundle = tmp_path / "pour_la_pi"
+    assert main(["bundle", str(int8_full_detector), "--output", str(bundle)]) == 0
+    assert "detecter.py" in capsys.readouterr().out
+    assert (bundle / "detecter.py").exists() and (bundle / "classer.py").exists()
+    readme = (bundle / "README.md").read_text(encoding="utf-8")
+    assert "python3 detecter.py" in readme and "${" not in readme
+    images = tmp_path / "images"
+    images.mkdir()
+    for index in range(4):
+        shutil.copy(DETECTION / "test" / f"test_{index:03d}.jpg", images)
+    # Outside the course: no helpers on the path, only the bundle's own files.
+    result = subprocess.run(
+        [sys.executable, "detecter.py", str(images), "--json", "--sortie", str(tmp_path / "vu")],
+        cwd=bundle,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "2"},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 4 and len(list((tmp_path / "vu").glob("*.png"))) == 4
+    description = json.loads(int8_full_detector.with_suffix(".json").read_text())["detector"]
+    runner, details = signature_runner(load_interpreter(int8_full_detector))
+    for record, path in zip(records, sorted(images.iterdir()), strict=True):
+        image = normalize(read_image(path, (128, 128), 3))[None]
+        outputs = run_signature(runner, details, image)
+        boxes, scores, classes = decode_detections(
+            outputs["boxes"][0], outputs["scores"][0], (128, 128), description
+        )
+        assert [d["index"] for d in record["detections"]] == classes.tolist()
+        found = np.array([d["box"] for d in record["detections"]]).reshape(-1, 4)
+        np.testing.assert_allclose(found, boxes, atol=0.06)
+
+
+def test_detection_script_refuses_a_classifier_bundle_model(tmp_path, raw_tflite_models):
+    import shutil
+    import subprocess
+    import sys
+
+    from helpers import pi_detector
+
+    bundle = tmp_path / "classifieur"
+    model = tmp_path / "modele.tflite"
+    model.write_bytes(raw_tflite_models["int8-full"])
+    assert (
+        main(
+            [
+                "bundle",
+                str(model),
+                "--output",
+                str(bundle),
+                "--labels",
+                str(DATA_DIR / "labels.txt"),
+            ]
+        )
+        == 0
+    )
+    shutil.copy(pi_detector.__file__, bundle / "detecter.py")  # a detector's script, wrong model
+    result = subprocess.run(
+        [sys.executable, "detecter.py", str(DETECTION / "test")],
+        cwd=bundle,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2 and result.stderr.startswith("Erreur : ")
+    assert "classer.py" in result.stderr and "Traceback" not in result.stderr

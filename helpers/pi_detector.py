@@ -1,0 +1,313 @@
+#!/usr/bin/env python3
+"""Détecte des objets avec un modèle TensorFlow Lite, sur la Raspberry Pi (ou tout autre ordinateur).
+
+Ce script est autonome : il ne dépend que de numpy, Pillow et ai-edge-litert (LiteRT), plus
+picamera2 pour la caméra. Il lit, dans le dossier où il se trouve, le modèle ``.tflite``, ses
+métadonnées (même nom, extension ``.json`` : normalisation, taille, et sous la clé
+``detector`` comment décoder les sorties) et ``labels.txt``. Le décodage des boîtes et la
+suppression des non-maxima (NMS) se font ici, en numpy : ils n'ont pas de version entière.
+
+Exemples :
+    python3 detecter.py images/                  # chaque image PNG ou JPEG du dossier
+    python3 detecter.py images/ --sortie annotees # et les images annotées dans annotees/
+    python3 detecter.py --camera --nombre 10     # 10 images de la caméra
+    python3 detecter.py images/ --seuil 0.5      # seulement les détections sûres
+
+Pour chaque image : chaque objet trouvé (étiquette, score, boîte x, y, largeur, hauteur en
+pixels de l'image d'origine) et la durée de l'inférence.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+try:
+    from classer import (
+        EXIT_USAGE,
+        NORMALIZATIONS,
+        FrenchArgumentParser,
+        UsageError,
+        camera_available,
+        camera_images,
+        find_model,
+        folder_images,
+        french_number,
+        read_labels,
+        read_metadata,
+    )
+except ImportError:  # run from the course's repository: the same functions, from helpers
+    from helpers.pi_classifier import (
+        EXIT_USAGE,
+        NORMALIZATIONS,
+        FrenchArgumentParser,
+        UsageError,
+        camera_available,
+        camera_images,
+        find_model,
+        folder_images,
+        french_number,
+        read_labels,
+        read_metadata,
+    )
+
+import numpy as np
+from ai_edge_litert.interpreter import Interpreter
+from PIL import Image, ImageDraw
+
+DEFAULT_THREADS = 4  # the Raspberry Pi 4 has 4 cores
+COLORS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6")
+
+
+class Detector:
+    """Le modèle LiteRT d'un détecteur du cours : préparer l'image, exécuter, décoder."""
+
+    def __init__(self, model_path: Path, metadata: dict, normalization: str, num_threads: int):
+        description = metadata.get("detector")
+        if not isinstance(description, dict) or description.get("format") != "grille-centres":
+            raise UsageError(
+                f"{model_path.with_suffix('.json').name} ne décrit pas un détecteur du cours "
+                "(clé « detector ») : pour un classifieur, utilisez classer.py ; pour un autre "
+                "détecteur, décodez ses sorties avec son propre après-traitement."
+            )
+        if normalization not in NORMALIZATIONS:
+            raise UsageError(
+                f"normalisation inconnue « {normalization} » : symmetric, unit ou raw."
+            )
+        self.description = description
+        self.low, self.high = NORMALIZATIONS[normalization]
+        try:
+            self.interpreter = Interpreter(model_path=str(model_path), num_threads=num_threads)
+            self.interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as error:
+            raise UsageError(
+                f"LiteRT ne peut pas charger {model_path.name} : {str(error).strip()[:200]}"
+            ) from error
+        signatures = self.interpreter.get_signature_list()
+        self.runner = self.interpreter.get_signature_runner(next(iter(signatures)))
+        ((self.input_name, self.input_detail),) = self.runner.get_input_details().items()
+        self.output_details = self.runner.get_output_details()
+        for key in ("boxes", "scores"):
+            if description[key] not in self.output_details:
+                raise UsageError(
+                    f"le modèle n'a pas de sortie « {description[key]} » : ses sorties sont "
+                    f"{', '.join(sorted(self.output_details))}."
+                )
+        _, self.height, self.width, self.channels = (int(n) for n in self.input_detail["shape"])
+        self.input_dtype = np.dtype(self.input_detail["dtype"])
+
+    def prepare(self, image: Image.Image) -> np.ndarray:
+        """Image PIL -> tenseur d'entrée : couleurs, taille, normalisation, quantification."""
+        if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+            # 16-bit grey: keep the 8 most significant bits, like the course's helpers
+            wide = np.asarray(image, dtype=np.uint32)
+            image = Image.fromarray((wide >> 8).clip(0, 255).astype(np.uint8), mode="L")
+        image = image.convert("RGB" if self.channels == 3 else "L")
+        if image.size != (self.width, self.height):
+            image = image.resize((self.width, self.height), Image.BILINEAR)
+        pixels = np.asarray(image, dtype=np.uint8).reshape(self.height, self.width, self.channels)
+        values = np.asarray(pixels, dtype=np.float32) * np.float32(
+            (self.high - self.low) / 255.0
+        ) + np.float32(self.low)
+        values = values[None].astype(np.float32)
+        if not np.issubdtype(self.input_dtype, np.integer):
+            return values
+        scale, zero_point = self.input_detail["quantization"]
+        info = np.iinfo(self.input_dtype)
+        quantized = np.round(values / float(scale)) + int(zero_point)
+        return np.clip(quantized, info.min, info.max).astype(self.input_dtype)
+
+    def raw_outputs(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        """Sorties ``boxes`` et ``scores`` déquantifiées, et la durée de l'inférence (ms)."""
+        started = time.perf_counter()
+        result = self.runner(**{self.input_name: tensor})
+        latency_ms = (time.perf_counter() - started) * 1000.0
+        outputs = []
+        for key in ("boxes", "scores"):
+            name = self.description[key]
+            value = result[name]
+            if np.issubdtype(value.dtype, np.integer):
+                scale, zero_point = self.output_details[name]["quantization"]
+                value = float(scale) * (value.astype(np.float32) - int(zero_point))
+            outputs.append(np.asarray(value, dtype=np.float32)[0])
+        return outputs[0], outputs[1], latency_ms
+
+    def detect(self, boxes: np.ndarray, scores: np.ndarray, threshold: float | None = None):
+        """Décodage de la grille et NMS par classe : (boîtes [x, y, l, h] en pixels de
+        l'entrée du modèle, scores, classes), du meilleur score au moins bon."""
+        stride = int(self.description["stride"])
+        threshold = float(self.description["score_threshold"] if threshold is None else threshold)
+        cells, classes = np.nonzero(scores > threshold)
+        if cells.size == 0:
+            return np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64)
+        rows, cols = np.divmod(cells, self.width // stride)
+        raw = boxes[cells]
+        cx, cy = (cols + 0.5 + raw[:, 0]) * stride, (rows + 0.5 + raw[:, 1]) * stride
+        half_w = np.exp(np.clip(raw[:, 2], -10, 10)) * (stride / 2)
+        half_h = np.exp(np.clip(raw[:, 3], -10, 10)) * (stride / 2)
+        corners = np.stack([cx - half_w, cy - half_h, cx + half_w, cy + half_h], axis=-1)
+        corners = np.clip(corners, 0, [self.width, self.height, self.width, self.height])
+        candidate = scores[cells, classes]
+        kept = []
+        for label_index in np.unique(classes):
+            members = np.flatnonzero(classes == label_index)
+            order = members[np.argsort(-candidate[members], kind="stable")]
+            while order.size:
+                best, order = order[0], order[1:]
+                kept.append(best)
+                overlap = _iou(corners[best], corners[order])
+                order = order[overlap <= float(self.description["iou_threshold"])]
+        kept = np.asarray(kept, dtype=np.int64)
+        kept = kept[np.argsort(-candidate[kept], kind="stable")]
+        kept = kept[: int(self.description["max_detections"])]
+        xyxy = corners[kept]
+        xywh = np.concatenate([xyxy[:, :2], xyxy[:, 2:] - xyxy[:, :2]], axis=-1)
+        return xywh.astype(np.float32), candidate[kept], classes[kept].astype(np.int64)
+
+
+def _iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
+    width = np.clip(np.minimum(box[2], others[:, 2]) - np.maximum(box[0], others[:, 0]), 0, None)
+    height = np.clip(np.minimum(box[3], others[:, 3]) - np.maximum(box[1], others[:, 1]), 0, None)
+    inter = width * height
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    areas = (others[:, 2] - others[:, 0]) * (others[:, 3] - others[:, 1])
+    return inter / np.maximum(area + areas - inter, 1e-9)
+
+
+def draw(image: Image.Image, boxes, scores, classes, labels: list[str]) -> Image.Image:
+    """L'image d'origine avec ses boîtes et étiquettes (boîtes en pixels de cette image)."""
+    annotated = image.convert("RGB")
+    pen = ImageDraw.Draw(annotated)
+    for (x, y, w, h), score, label_index in zip(boxes, scores, classes, strict=True):
+        color = COLORS[int(label_index) % len(COLORS)]
+        pen.rectangle([x, y, x + w, y + h], outline=color, width=2)
+        pen.text((x + 2, y + 1), f"{labels[label_index]} {score:.2f}", fill=color)
+    return annotated
+
+
+def build_parser():
+    parser = FrenchArgumentParser(
+        prog=f"python3 {Path(__file__).name}",
+        description="Détecte des objets (dossier d'images ou caméra) avec le modèle .tflite du "
+        "dossier.",
+    )
+    parser.add_argument("dossier", nargs="?", help="dossier d'images (sans dossier : la caméra)")
+    parser.add_argument("--camera", action="store_true", help="utilise la caméra (picamera2)")
+    parser.add_argument("--modele", help="fichier .tflite (défaut : celui du dossier du script)")
+    parser.add_argument("--etiquettes", help="fichier d'étiquettes (défaut : labels.txt)")
+    parser.add_argument("--sortie", help="dossier où écrire les images annotées")
+    parser.add_argument("--seuil", type=float, help="score minimal (défaut : celui du .json)")
+    parser.add_argument(
+        "--threads", type=int, default=DEFAULT_THREADS, help="cœurs utilisés (défaut : 4)"
+    )
+    parser.add_argument("--normalisation", choices=sorted(NORMALIZATIONS), help="plage des entrées")
+    parser.add_argument("--nombre", type=int, help="caméra : nombre d'images (défaut : sans fin)")
+    parser.add_argument("--intervalle", type=float, default=0.0, help="caméra : pause (s)")
+    parser.add_argument("--json", action="store_true", help="une ligne JSON par image")
+    return parser
+
+
+def run(args) -> int:
+    if args.threads < 1:
+        raise UsageError("--threads doit valoir au moins 1.")
+    if args.seuil is not None and not 0.0 <= args.seuil <= 1.0:
+        raise UsageError("--seuil est un score entre 0 et 1.")
+    model_path = find_model(args.modele)
+    metadata = read_metadata(model_path)
+    labels_path = Path(args.etiquettes) if args.etiquettes else model_path.parent / "labels.txt"
+    labels = read_labels(labels_path)
+    normalization = args.normalisation or metadata.get("normalization", "symmetric")
+    detector = Detector(model_path, metadata, normalization, args.threads)
+    classes = int(detector.output_details[detector.description["scores"]]["shape"][-1])
+    if classes != len(labels):
+        raise UsageError(
+            f"le modèle a {classes} classes mais {labels_path.name} contient {len(labels)} "
+            "étiquettes : utilisez le fichier d'étiquettes de ce modèle."
+        )
+    if args.dossier and args.camera:
+        raise UsageError("choisissez un dossier OU --camera, pas les deux.")
+    if args.dossier:
+        images = folder_images(Path(args.dossier))
+    elif args.camera or camera_available():
+        images = camera_images(args.nombre, args.intervalle)
+    else:
+        raise UsageError(
+            "donnez un dossier d'images (python3 detecter.py DOSSIER), ou lancez le script sur "
+            "une Raspberry Pi avec picamera2 pour utiliser la caméra."
+        )
+    output_dir = Path(args.sortie) if args.sortie else None
+    if output_dir is not None:
+        if output_dir.exists() and not output_dir.is_dir():
+            raise UsageError(
+                f"{output_dir} existe et n'est pas un dossier : choisissez un autre nom."
+            )
+        output_dir.mkdir(parents=True, exist_ok=True)
+    if not args.json:
+        print(
+            f"Modèle {model_path.name} : entrée {detector.height}×{detector.width} "
+            f"{detector.input_dtype.name}, normalisation {normalization}, {args.threads} fil(s)."
+        )
+    latencies = []
+    for name, image in images:
+        raw_boxes, raw_scores, latency_ms = detector.raw_outputs(detector.prepare(image))
+        boxes, scores, found = detector.detect(raw_boxes, raw_scores, args.seuil)
+        # Back to the original image's pixels (the model saw it resized).
+        boxes = boxes * np.array([image.width / detector.width, image.height / detector.height] * 2)
+        latencies.append(latency_ms)
+        if args.json:
+            record = {
+                "image": name,
+                "detections": [
+                    {
+                        "label": labels[k],
+                        "index": int(k),
+                        "score": round(float(s), 4),
+                        "box": [round(float(v), 1) for v in b],
+                    }
+                    for b, s, k in zip(boxes, scores, found, strict=True)
+                ],
+                "latency_ms": round(latency_ms, 3),
+            }
+            print(json.dumps(record, ensure_ascii=False), flush=True)
+        else:
+            print(
+                f"{name} : {len(scores)} objet(s) en {french_number(latency_ms, 2)} ms", flush=True
+            )
+            for box, score, label_index in zip(boxes, scores, found, strict=True):
+                x, y, w, h = (french_number(float(v), 0) for v in box)
+                print(
+                    f"  {labels[label_index]} {french_number(100 * float(score))} % "
+                    f"(x {x}, y {y}, largeur {w}, hauteur {h})"
+                )
+        if output_dir is not None:
+            target = output_dir / (Path(name).stem + ".png")
+            draw(image, boxes, scores, found, labels).save(target)
+    if latencies and not args.json:
+        print(
+            f"{len(latencies)} image(s) ; inférence : médiane "
+            f"{french_number(float(np.median(latencies)), 2)} ms."
+            + (f" Images annotées dans {output_dir}/." if output_dir is not None else "")
+        )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except UsageError as error:
+        print(f"Erreur : {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("\nArrêt demandé (Ctrl+C).", file=sys.stderr)
+        return 0
+    except BrokenPipeError:  # output piped into `head` and closed early: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
