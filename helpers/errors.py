@@ -20,6 +20,11 @@ class KitError(Exception):
     La ligne de commande l'affiche sous la forme ``Erreur : <message>`` et sort avec le code 2.
     """
 
+    def _render_traceback_(self) -> list[str]:
+        # IPython (Jupyter) shows these lines instead of the traceback: the student reads the
+        # French message, not the kit's internal frames with the machine's paths.
+        return [f"{type(self).__name__}: {self}"]
+
 
 @contextlib.contextmanager
 def quiet_tensorflow():

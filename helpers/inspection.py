@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm  # plain text bar on stderr: tqdm.auto warns in a notebook without ipywidgets
 
 from helpers.errors import KitError
 from helpers.images import (
