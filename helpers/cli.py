@@ -57,7 +57,7 @@ from helpers.runtime import (
     read_metadata,
     signature_runner,
 )
-from helpers.units import format_size
+from helpers.units import format_percent, format_size
 
 
 def _shown(path: str) -> str:
@@ -193,12 +193,12 @@ def evaluate_command(args) -> int:
         return 0
     correct = round(result["accuracy"] * result["count"])
     print(
-        f"Précision : {100 * result['accuracy']:.2f} % ({correct} / {result['count']} images "
+        f"Précision : {format_percent(result['accuracy'])} ({correct} / {result['count']} images "
         f"de {_shown(args.images)})"
     )
     matrix = confusion_matrix(result["targets"], result["predictions"], len(result["labels"]))
     per_label = [
-        f"{label} {100 * matrix[i, i] / matrix[i].sum():.1f} %"
+        f"{label} {format_percent(matrix[i, i] / matrix[i].sum(), 1)}"
         for i, label in enumerate(result["labels"])
         if matrix[i].sum()
     ]
@@ -246,8 +246,8 @@ def _evaluate_detector(args) -> int:
         print(json.dumps(result))
         return 0
     print(
-        f"mAP@0.5 : {100 * result['map50']:.1f} % ; mAP@[.5:.95] : "
-        f"{100 * result['map50_95']:.1f} % ({result['count']} images de {_shown(args.images)}, "
+        f"mAP@0,5 : {format_percent(result['map50'], 1)} ; mAP@[0,5:0,95] : "
+        f"{format_percent(result['map50_95'], 1)} ({result['count']} images de {_shown(args.images)}, "
         "pycocotools)"
     )
     return 0

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from helpers.errors import KitError
 from helpers.paths import OUTPUT_DIR, ROOT, relative_to_root
+from helpers.units import french
 
 NOTEBOOKS_DIR = ROOT / "notebooks"
 TRANSLATION_PLUGIN = "@jupyterlab/translation-extension:plugin"
@@ -63,10 +64,10 @@ def execute_notebooks(
             ) from error
         nbformat.write(notebook, output_dir / path.name)
         durations.append((path.name, time.perf_counter() - started))
-        print(f"  terminé en {durations[-1][1]:.1f} s", flush=True)
+        print(f"  terminé en {french(durations[-1][1], '.1f')} s", flush=True)
     total = sum(seconds for _, seconds in durations)
     print(
-        f"Cours exécuté en {total:.1f} s ; copies exécutées dans {relative_to_root(output_dir)}/.",
+        f"Cours exécuté en {french(total, '.1f')} s ; copies exécutées dans {relative_to_root(output_dir)}/.",
         flush=True,
     )
     return durations

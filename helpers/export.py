@@ -37,7 +37,7 @@ from helpers.runtime import (
     run_model_outputs,
     sha256_hex,
 )
-from helpers.units import format_size
+from helpers.units import format_size, french
 
 UNKNOWN_MODE = "inconnu"  # a .tflite that arrives without its metadata
 BUNDLE_SCRIPT = "classer.py"
@@ -412,7 +412,7 @@ def _readme_text(
 def _quantization_text(description: dict) -> str:
     if description["scale"] == 0.0:
         return "non quantifiée (flottants)"
-    return f"échelle {description['scale']:.6g}, point zéro {description['zero_point']}"
+    return f"échelle {french(description['scale'], '.6g')}, point zéro {description['zero_point']}"
 
 
 def _bundle_metadata(model_path: Path, content: bytes, labels_file) -> tuple[dict, list[str]]:

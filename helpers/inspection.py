@@ -41,7 +41,7 @@ from helpers.runtime import (
     signature_runner,
 )
 from helpers.runtime import input_size as runtime_input_size
-from helpers.units import format_size
+from helpers.units import format_percent, format_size, french
 
 EDGETPU_IO_DTYPES = ("int8", "uint8")
 
@@ -236,10 +236,10 @@ def _format_tensor(entry: dict) -> str:
     elif "scales" in entry:
         quantization = (
             f"par canal (axe {entry['quantized_dimension']}) : {len(entry['scales'])} échelles, "
-            f"de {min(entry['scales']):.6g} à {max(entry['scales']):.6g}"
+            f"de {french(min(entry['scales']), '.6g')} à {french(max(entry['scales']), '.6g')}"
         )
     else:
-        quantization = f"échelle {entry['scale']:.6g}, point zéro {entry['zero_point']}"
+        quantization = f"échelle {french(entry['scale'], '.6g')}, point zéro {entry['zero_point']}"
     return f"  {entry['name']} : {entry['dtype']}, forme {shape}, {quantization}"
 
 
@@ -396,8 +396,8 @@ def format_comparison(results: dict, reference: str = "float32") -> str:
     lines = [f"{'mode':<10} {'taille':>10} {'× ' + reference:>11} {'précision':>10} {'accord':>8}"]
     for mode, row in results.items():
         lines.append(
-            f"{mode:<10} {format_size(row['size_bytes']):>10} {row['size_bytes'] / base:>11.2f} "
-            f"{100 * row['accuracy']:>8.2f} % {100 * row['agreement']:>6.1f} %"
+            f"{mode:<10} {format_size(row['size_bytes']):>10} {french(row['size_bytes'] / base):>11} "
+            f"{format_percent(row['accuracy']):>10} {format_percent(row['agreement'], 1):>8}"
         )
     return "\n".join(lines)
 
@@ -473,7 +473,7 @@ def _verdict(entry: dict, channels: int) -> tuple[bool, str]:
     snr, scale, crushed = entry["snr_db"], entry["scale"], entry["crushed_channels"]
     if crushed and len(crushed) < channels:
         where = (
-            f"une seule échelle ({scale:.4g}) pour toute la sortie"
+            f"une seule échelle ({french(scale, '.4g')}) pour toute la sortie"
             if scale > 0.0
             else "la sortie est flottante, mais le tenseur entier qui la précède n'a qu'une échelle"
         )
@@ -487,13 +487,13 @@ def _verdict(entry: dict, channels: int) -> tuple[bool, str]:
         )
     if snr < MIN_SNR_DB or entry["cosine"] < MIN_COSINE:
         return False, (
-            f"Trop abîmée : SNR {snr:.1f} dB, cosinus {entry['cosine']:.3f} (il faudrait au "
-            f"moins {MIN_SNR_DB:g} dB et {MIN_COSINE:g}). Vérifiez l'étalonnage (images "
+            f"Trop abîmée : SNR {french(snr, '.1f')} dB, cosinus {french(entry['cosine'], '.3f')} "
+            f"(il faudrait au moins {french(MIN_SNR_DB, 'g')} dB et {french(MIN_COSINE, 'g')}). Vérifiez l'étalonnage (images "
             "comme en service, bonne normalisation), puis cherchez la couche qui perd "
             "(débogueur de quantification)."
         )
     kind = "Sortie flottante, fidèle" if scale == 0.0 else "Fidèle"
-    return True, f"{kind} : SNR {snr:.1f} dB, cosinus {entry['cosine']:.4f}."
+    return True, f"{kind} : SNR {french(snr, '.1f')} dB, cosinus {french(entry['cosine'], '.4f')}."
 
 
 def _ranges(indices: list[int]) -> str:
@@ -637,19 +637,20 @@ def format_float_comparison(result: dict) -> str:
         quantization = (
             "flottante"
             if entry["scale"] == 0.0
-            else f"échelle {entry['scale']:.4g}, point zéro {entry['zero_point']}"
+            else f"échelle {french(entry['scale'], '.4g')}, point zéro {entry['zero_point']}"
         )
         top1 = (
             ""
             if entry["top1_agreement"] is None
-            else f", accord top-1 {100 * entry['top1_agreement']:.1f} %"
+            else f", accord top-1 {format_percent(entry['top1_agreement'], 1)}"
         )
         shape = "×".join(str(v) for v in entry["shape"])
         lines += [
             f"{'✓' if entry['ok'] else '✗'} {entry['name']} ({shape}, {quantization})",
-            f"    plage flottante [{entry['float_min']:.4g}, {entry['float_max']:.4g}], "
-            f"SNR {entry['snr_db']:.1f} dB, cosinus {entry['cosine']:.4f}, "
-            f"écart max {entry['max_abs_error']:.4g}{top1}",
+            f"    plage flottante [{french(entry['float_min'], '.4g')} ; "
+            f"{french(entry['float_max'], '.4g')}], SNR {french(entry['snr_db'], '.1f')} dB, "
+            f"cosinus {french(entry['cosine'], '.4f')}, "
+            f"écart max {french(entry['max_abs_error'], '.4g')}{top1}",
             f"    {entry['verdict']}",
         ]
     return "\n".join(lines)

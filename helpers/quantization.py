@@ -27,7 +27,7 @@ from helpers.errors import KitError, quiet_tensorflow
 from helpers.inspection import inspect_model
 from helpers.models import FloatModel, check_saved_model_dir, load_saved_model
 from helpers.runtime import read_model_bytes
-from helpers.units import format_size
+from helpers.units import format_percent, format_size, french
 
 MODES = ("float32", "dynamic", "float16", "int8", "int8-full")
 INTEGER_MODES = ("int8", "int8-full")
@@ -505,10 +505,10 @@ def format_mode_table(rows: dict[str, dict]) -> str:
     )
     lines = [header, "-" * len(header)]
     for mode, row in rows.items():
-        accuracy = "" if row["accuracy"] is None else f"{100 * row['accuracy']:.2f} %"
+        accuracy = "" if row["accuracy"] is None else format_percent(row["accuracy"])
         lines.append(
-            f"{mode:<10}{format_size(row['size_bytes']):>11}{row['ratio_to_float32']:>11.2f}"
-            f"{row['bytes_per_weight']:>14.2f}{row['input_dtype']:>9}{row['output_dtype']:>9}"
+            f"{mode:<10}{format_size(row['size_bytes']):>11}{french(row['ratio_to_float32']):>11}"
+            f"{french(row['bytes_per_weight']):>14}{row['input_dtype']:>9}{row['output_dtype']:>9}"
             f"{accuracy:>11}"
         )
     return "\n".join(lines)

@@ -1,6 +1,7 @@
-"""Les tailles de fichier du cours, en ko (1 ko = 1000 octets).
+"""Les nombres que lit une personne, écrits à la française : virgule décimale, tailles en ko.
 
-Introduit dans le notebook 03.
+Un seul endroit pour ces règles : tableaux, rapports, messages et notebooks passent par ici.
+Le JSON (``--json``) garde des nombres, pas du texte.
 """
 
 from __future__ import annotations
@@ -8,6 +9,22 @@ from __future__ import annotations
 BYTES_PER_KO = 1000  # the course counts in ko of 1000 bytes, never in KiB
 
 
+def french(value: float, spec: str = ".2f") -> str:
+    """Un nombre formaté (``spec`` comme dans un f-string) avec une virgule décimale :
+    ``french(99.0625, ".2f")`` donne « 99,06 »."""
+    return format(value, spec).replace(".", ",")
+
+
 def format_size(size_bytes: int, digits: int = 1) -> str:
-    """Une taille en ko (1 ko = 1000 octets), comme dans tout le cours : « 160.5 ko »."""
-    return f"{size_bytes / BYTES_PER_KO:.{digits}f} ko"
+    """Une taille en ko (1 ko = 1000 octets), comme dans tout le cours : « 160,5 ko »."""
+    return f"{french(size_bytes / BYTES_PER_KO, f'.{digits}f')} ko"
+
+
+def format_percent(ratio: float, digits: int = 2) -> str:
+    """Une proportion (0 à 1) en pourcentage : « 99,06 % »."""
+    return f"{french(100 * ratio, f'.{digits}f')} %"
+
+
+def format_ms(milliseconds: float, digits: int = 2) -> str:
+    """Une durée en millisecondes : « 0,14 ms »."""
+    return f"{french(milliseconds, f'.{digits}f')} ms"

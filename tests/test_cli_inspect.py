@@ -72,7 +72,8 @@ def test_inspect_prints_a_french_report_without_machine_paths(model_files):
     assert result.returncode == 0, result.stderr
     assert "Entier seulement : non" in result.stdout
     assert "non quantifié" in result.stdout
-    assert f"Taille : {model_files['int8'].stat().st_size / 1000:.1f} ko" in result.stdout
+    size = f"{model_files['int8'].stat().st_size / 1000:.1f}".replace(".", ",")
+    assert f"Taille : {size} ko" in result.stdout
     assert str(model_files["int8"].parent) not in result.stdout
 
 

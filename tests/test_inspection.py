@@ -192,10 +192,10 @@ def test_report_in_french_shows_both_verdicts(raw_tflite_models, free_batch_int8
 
 
 def test_sizes_are_in_ko_of_1000_bytes_like_the_rest_of_the_course(raw_tflite_models):
-    assert format_size(160_512) == "160.5 ko"
+    assert format_size(160_512) == "160,5 ko"
     content = raw_tflite_models["int8-full"]
     text = format_report(inspect_model(content))
-    assert f"Taille : {len(content) / 1000:.1f} ko" in text
+    assert f"Taille : {len(content) / 1000:.1f} ko".replace(".", ",") in text
     assert "Kio" not in text
 
 
@@ -418,7 +418,7 @@ def test_compare_modes_measures_accuracy_agreement_and_size(raw_tflite_models):
     assert 0.9 <= results["int8-full"]["accuracy"] <= 1.0
     table = format_comparison(results)
     assert "int8-full" in table
-    assert f"{len(raw_tflite_models['int8-full']) / 1000:.1f} ko" in table
+    assert f"{len(raw_tflite_models['int8-full']) / 1000:.1f} ko".replace(".", ",") in table
 
 
 def test_litert_without_the_ops_list_is_a_french_error_naming_the_version(
@@ -474,3 +474,10 @@ def test_tensor_dtypes_count_the_model_tensors_not_the_working_buffers(raw_tflit
     stored = Interpreter(model_content=content).get_tensor_details()
     expected = Counter(np.dtype(t["dtype"]).name for t in stored)
     assert inspect_model(content)["tensor_dtypes"] == dict(expected)
+
+
+def test_numbers_a_person_reads_have_a_decimal_comma():
+    from helpers.units import format_ms, format_percent, french
+
+    assert format_percent(0.990625) == "99,06 %" and format_ms(0.1449) == "0,14 ms"
+    assert french(0.0078431, ".6g") == "0,0078431" and french(12.0, ".1f") == "12,0"

@@ -395,7 +395,7 @@ def test_mode_comparison_relates_sizes_to_float32_and_to_one_byte_per_weight(kit
     assert 0.3 < rows["dynamic"]["ratio_to_float32"] < 0.4
     table = format_mode_table(rows)
     assert len(table.splitlines()) == 2 + len(MODES)
-    assert "int8-full" in table and "99.00 %" in table and "ko" in table
+    assert "int8-full" in table and "99,00 %" in table and "ko" in table
 
 
 def test_mode_table_gives_sizes_in_ko_of_1000_bytes():
@@ -404,8 +404,8 @@ def test_mode_table_gives_sizes_in_ko_of_1000_bytes():
         "int8-full": ConversionReport("int8-full", 159_700, "int8", "int8", 1.0),
     }
     lines = format_mode_table(mode_comparison(reports, 109_813)).splitlines()
-    assert lines[2] == "float32      437.4 ko       1.00          3.98  float32  float32           "
-    assert lines[3].startswith("int8-full    159.7 ko       0.37")
+    assert lines[2] == "float32      437,4 ko       1,00          3,98  float32  float32           "
+    assert lines[3].startswith("int8-full    159,7 ko       0,37")
 
 
 @pytest.mark.parametrize("parameter_count", [0, -5])
