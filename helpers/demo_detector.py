@@ -58,7 +58,7 @@ from helpers.detection import (
     coco_map,
     decode_detections,
 )
-from helpers.errors import KitError
+from helpers.errors import KitError, quiet_tensorflow
 from helpers.paths import DATA_DIR
 
 LABELS = demo_data.LABELS  # output order of the detector's scores
@@ -554,7 +554,8 @@ def _export(model, folder: Path, describe: bool = True) -> Path:
     folder.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder.parent) as scratch:
         staged = Path(scratch) / folder.name
-        model.export(str(staged), verbose=False)
+        with quiet_tensorflow():  # else "Assets written to: <temporary folder>"
+            model.export(str(staged), verbose=False)
         if describe:
             write_detector_files(staged)
         if folder.exists():
@@ -570,17 +571,22 @@ def export_detector(folder: Path, input_size: int = STUDENT_SIZE, weights: Path 
     (lot, 640, 640, 3) dans [-1, 1], sorties ``boxes`` (lot, 6400, 4) et ``scores``
     (lot, 6400, 5) ; ``detecteur.json`` et ``labels.txt`` sont écrits à côté de
     ``saved_model.pb``. Le dossier est remplacé s'il existe. Renvoie son chemin.
+    Introduit dans le notebook 05.
     """
     return _export(load_detector(input_size, weights), folder)
 
 
-def build_concatenated_detector(input_size: int = STUDENT_SIZE, weights: Path = DETECTOR_WEIGHTS):
+def build_concatenated_detector(
+    input_size: int = STUDENT_SIZE, weights: Path = DETECTOR_WEIGHTS, normalized_boxes: bool = False
+):
     """La variante « sortie concaténée » des mêmes poids (pour montrer le piège de l'int8).
 
     Une seule sortie ``detections`` (lot, cases, 9) : les boîtes décodées
     ``[x1, y1, x2, y2]`` en PIXELS (de 0 à ``input_size``), puis les 5 scores (de 0 à 1). En
     quantification entière complète, cette sortie n'a qu'une échelle : celle des pixels
     (environ 640 / 255 = 2,5 en 640×640), et tous les scores tombent à 0.
+    ``normalized_boxes=True`` divise les boîtes par ``input_size`` avant la concaténation
+    (coordonnées dans [0, 1], comme les scores) : l'un des remèdes.
     """
     import keras
     from keras import layers, ops
@@ -597,7 +603,8 @@ def build_concatenated_detector(input_size: int = STUDENT_SIZE, weights: Path = 
             center = (ops.convert_to_tensor(centers) + raw[..., :2]) * STRIDE
             half = ops.exp(raw[..., 2:]) * (STRIDE / 2)
             corners = ops.concatenate([center - half, center + half], axis=-1)
-            return ops.clip(corners, 0.0, float(input_size))
+            corners = ops.clip(corners, 0.0, float(input_size))
+            return corners / float(input_size) if normalized_boxes else corners
 
     boxes = DecodeBoxes(name="boites_pixels")(detector.get_layer("boxes").output)
     scores = detector.get_layer("scores").output
@@ -609,13 +616,19 @@ def build_concatenated_detector(input_size: int = STUDENT_SIZE, weights: Path = 
 
 
 def export_concatenated_detector(
-    folder: Path, input_size: int = STUDENT_SIZE, weights: Path = DETECTOR_WEIGHTS
+    folder: Path,
+    input_size: int = STUDENT_SIZE,
+    weights: Path = DETECTOR_WEIGHTS,
+    normalized_boxes: bool = False,
 ) -> Path:
     """Exporte la variante concaténée (:func:`build_concatenated_detector`) en SavedModel.
 
     Sans ``detecteur.json`` : sa sortie unique n'est pas au format de la grille du kit.
+    ``normalized_boxes=True`` : boîtes divisées par ``input_size`` (dans [0, 1]).
+    Introduit dans le notebook 05.
     """
-    return _export(build_concatenated_detector(input_size, weights), folder, describe=False)
+    model = build_concatenated_detector(input_size, weights, normalized_boxes)
+    return _export(model, folder, describe=False)
 
 
 def detect_images(

@@ -17,8 +17,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm  # plain text bar on stderr: tqdm.auto warns in a notebook without ipywidgets
 
+from helpers.calibration import affine_dequantize, affine_quantization_params, affine_quantize
 from helpers.errors import KitError
 from helpers.images import check_normalization, is_image_file, normalize, read_image
 from helpers.runtime import (
@@ -31,6 +32,7 @@ from helpers.runtime import (
     signature_runner,
 )
 from helpers.runtime import input_size as runtime_input_size
+from helpers.units import french
 
 DETECTOR_FILE = "detecteur.json"  # beside saved_model.pb: how to decode the outputs
 DETECTOR_FORMAT = "grille-centres"
@@ -64,7 +66,10 @@ def check_detector_description(description, where: str = DETECTOR_FILE) -> dict:
 
 
 def read_detector_description(model_dir) -> dict | None:
-    """La description ``detecteur.json`` d'un SavedModel, ou None pour un autre modèle."""
+    """La description ``detecteur.json`` d'un SavedModel, ou None pour un autre modèle.
+
+    Introduit dans le notebook 05.
+    """
     path = Path(model_dir) / DETECTOR_FILE
     if not path.is_file():
         return None
@@ -126,6 +131,7 @@ def decode_detections(
 
     Boîtes en pixels au format COCO ``[x, y, largeur, hauteur]``, rognées à l'image ; classes
     dans l'ordre des étiquettes. NMS classe par classe, puis les ``max_detections`` meilleures.
+    Introduit dans le notebook 05.
     """
     boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
     scores = np.asarray(scores, dtype=np.float32)
@@ -140,10 +146,15 @@ def decode_detections(
         )
     threshold = description["score_threshold"] if score_threshold is None else score_threshold
     cells, classes = np.nonzero(scores > threshold)
-    if cells.size == 0:
-        return np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64)
-    candidate_scores = scores[cells, classes]
     corners = decode_boxes(boxes[cells], cells, width // stride, stride)
+    return _keep_best(corners, scores[cells, classes], classes, (height, width), description)
+
+
+def _keep_best(corners, candidate_scores, classes, input_size, description):
+    """Candidates [x1, y1, x2, y2] -> (COCO boxes, scores, classes): NMS class by class."""
+    if classes.size == 0:
+        return np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64)
+    height, width = input_size
     corners = np.clip(corners, 0, [width, height, width, height])
     kept = []
     for label_index in np.unique(classes):
@@ -157,6 +168,28 @@ def decode_detections(
     xyxy = corners[keep]
     xywh = np.concatenate([xyxy[:, :2], xyxy[:, 2:] - xyxy[:, :2]], axis=-1)
     return xywh.astype(np.float32), candidate_scores[keep], classes[keep].astype(np.int64)
+
+
+def decode_concatenated_detections(
+    detections: np.ndarray,
+    input_size: tuple[int, int],
+    description: dict,
+    score_threshold: float | None = None,
+    normalized_boxes: bool = False,
+):
+    """Sortie concaténée d'une image, ``(cases, 4 + classes)`` : ``[x1, y1, x2, y2]`` (en
+    pixels, ou dans [0, 1] avec ``normalized_boxes``) puis les scores -> ``(boîtes, scores,
+    classes)`` comme :func:`decode_detections` (seuil, NMS classe par classe). Introduit dans le
+    notebook 05."""
+    detections = np.asarray(detections, dtype=np.float32)
+    detections = detections.reshape(-1, detections.shape[-1])
+    height, width = input_size
+    corners, scores = detections[:, :4], detections[:, 4:]
+    if normalized_boxes:
+        corners = corners * np.array([width, height, width, height], np.float32)
+    threshold = description["score_threshold"] if score_threshold is None else score_threshold
+    cells, classes = np.nonzero(scores > threshold)
+    return _keep_best(corners[cells], scores[cells, classes], classes, input_size, description)
 
 
 def load_coco_annotations(path, labels: list[str], image_dir=None) -> dict:
@@ -294,7 +327,8 @@ def evaluate_detector(
     progress: bool = False,
 ) -> dict:
     """mAP d'un détecteur ``.tflite`` du kit sur des images annotées (COCO) : décodage et NMS
-    décrits dans ``FILE.json`` (clé ``detector``). Renvoie ``{"map50", "map50_95", "count"}``."""
+    décrits dans ``FILE.json`` (clé ``detector``). Renvoie ``{"map50", "map50_95", "count"}``.
+    Introduit dans le notebook 05."""
     content = read_model_bytes(model)
     in_memory = isinstance(model, (bytes, bytearray, memoryview))
     metadata = {} if in_memory else (read_metadata(model) or {})
@@ -337,3 +371,93 @@ def evaluate_detector(
         )
     scores = coco_map(detections, coco, [(height, width)] * len(entries))
     return {"map50": scores["map50"], "map50_95": scores["map50_95"], "count": len(entries)}
+
+
+def evaluate_concatenated_detector(
+    model,
+    image_dir,
+    annotations,
+    labels: list[str],
+    description: dict,
+    normalized_boxes: bool = False,
+    normalization: str = "symmetric",
+) -> dict:
+    """mAP d'un ``.tflite`` à une seule sortie concaténée (boîtes puis scores, voir
+    :func:`decode_concatenated_detections`) ; ``description`` donne les seuils. Renvoie
+    ``{"map50", "map50_95", "count"}``. Introduit dans le notebook 05."""
+    check_normalization(normalization)
+    description = check_detector_description(description, "description")
+    coco = load_coco_annotations(annotations, labels, image_dir)
+    interpreter = load_interpreter(read_model_bytes(model))
+    height, width, channels = check_image_input(interpreter)
+    runner, output_details = signature_runner(interpreter)
+    if len(output_details) != 1:
+        raise KitError(
+            f"Ce modèle a {len(output_details)} sorties ({', '.join(sorted(output_details))}) : "
+            "evaluate_concatenated_detector attend une seule sortie concaténée ; pour des "
+            "sorties séparées, utilisez evaluate_detector."
+        )
+    (name,) = output_details
+    detections = []
+    for entry in coco["images"]:
+        pixels = read_image(Path(image_dir) / entry["file_name"], (height, width), channels)
+        outputs = run_signature(runner, output_details, normalize(pixels, normalization)[None])
+        detections.append(
+            decode_concatenated_detections(
+                outputs[name][0],
+                (height, width),
+                description,
+                score_threshold=EVALUATION_SCORE_THRESHOLD,
+                normalized_boxes=normalized_boxes,
+            )
+        )
+    scores = coco_map(detections, coco, [(height, width)] * len(coco["images"]))
+    return {"map50": scores["map50"], "map50_95": scores["map50_95"], "count": len(coco["images"])}
+
+
+# ---------------------------------------------------------------------------------------------
+# The exercise of notebook 05: one int8 scale for pixels and scores
+
+
+def check_concatenated_scale_answer(
+    scale, score_back, input_size: int = 640, score: float = 0.9
+) -> str:
+    """Vérifie l'exercice du notebook 05 : l'échelle int8 d'une sortie concaténée dont les
+    valeurs vont de 0 à ``input_size`` (les boîtes en pixels), puis ce que devient un score
+    ``score`` quantifié avec elle et déquantifié. Renvoie un message ; lève ``AssertionError``
+    (indice en français) sur une mauvaise réponse. Introduit dans le notebook 05."""
+    if any(value is None or value is Ellipsis for value in (scale, score_back)):
+        return (
+            "À vous : remplacez les None par vos valeurs (scale_640 : un nombre, score_back : "
+            f"le score {french(score, 'g')} après quantification et déquantification), puis "
+            "relancez cette cellule."
+        )
+    expected_scale, zero_point = affine_quantization_params(0.0, float(input_size), "int8")
+    scale, score_back = float(scale), float(score_back)
+    if not np.isclose(scale, expected_scale, rtol=1e-3):
+        hint = (
+            f"L'échelle vaut (max − min) / (qmax − qmin) : la plage va de 0 à {input_size} "
+            "(les pixels) et int8 compte 255 pas (de −128 à 127)."
+        )
+        if np.isclose(scale, input_size / 256, rtol=1e-3) or np.isclose(
+            scale, input_size / 127, rtol=1e-3
+        ):
+            hint += " Attention au nombre de pas : 127 − (−128) = 255."
+        raise AssertionError(f"Échelle {french(scale, '.4g')} inexacte. {hint}")
+    quantized = affine_quantize(np.array([score]), expected_scale, zero_point, "int8")
+    expected_back = float(affine_dequantize(quantized, expected_scale, zero_point)[0])
+    if not np.isclose(score_back, expected_back, atol=1e-6):
+        raise AssertionError(
+            f"Score déquantifié {french(score_back, 'g')} inexact. Quantifiez d'abord : q = arrondi(score / "
+            f"échelle) + point zéro ({zero_point}), borné à [−128, 127] ; puis déquantifiez : "
+            "échelle × (q − point zéro). Un score plus petit que la moitié du pas devient 0."
+        )
+    consequence = (
+        "tous les scores (de 0 à 1, sous la moitié du pas) tombent à 0"
+        if expected_scale / 2 > 1.0
+        else f"les scores ne valent plus que des multiples de {french(expected_scale, '.3f')}"
+    )
+    return (
+        f"Bravo : échelle {french(expected_scale, '.4f')}, et le score {french(score, 'g')} "
+        f"revient à {french(expected_back, 'g')} : en {input_size}×{input_size}, {consequence}."
+    )

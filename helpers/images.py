@@ -196,7 +196,8 @@ def find_images(folder, num_samples: int | None = None) -> list[Path]:
     paths = sorted(
         p
         for p in folder.rglob("*")
-        if is_image_file(p) and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+        if is_image_file(p)
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
     )
     if not paths:
         raise KitError(f"Aucune image PNG ou JPEG dans {folder.as_posix()} ni ses sous-dossiers.")

@@ -11,7 +11,7 @@ from matplotlib.patches import Patch
 
 from helpers.calibration import ChannelStatistics, affine_dequantize, affine_quantize
 from helpers.quantization import INTEGER_MODES
-from helpers.units import BYTES_PER_KO, format_size
+from helpers.units import BYTES_PER_KO, format_size, french
 
 CHANNEL_COLORS = {1: ("0.3",), 3: ("tab:red", "tab:green", "tab:blue")}
 
@@ -45,7 +45,9 @@ def plot_bars(values: dict, ylabel: str, title: str, fmt: str = "{:.1f}", color=
     """
     figure, axis = plt.subplots(figsize=(1.2 + 1.1 * len(values), 3))
     bars = axis.bar(list(values), list(values.values()), color=color)
-    axis.bar_label(bars, labels=[fmt.format(v) for v in values.values()], fontsize=8)
+    axis.bar_label(
+        bars, labels=[fmt.format(v).replace(".", ",") for v in values.values()], fontsize=8
+    )
     axis.set_ylabel(ylabel)
     axis.set_title(title)
     axis.margins(y=0.15)
@@ -98,7 +100,7 @@ def plot_input_ranges(
         axis.text(
             high + 0.03 * (expected[1] - expected[0]),
             row,
-            f"[{low:.2f}, {high:.2f}]",
+            f"[{french(low)} ; {french(high)}]",
             va="center",
             fontsize=8,
         )
@@ -155,7 +157,11 @@ def plot_accuracy_comparison(
     ]
     bars = axis.bar(list(accuracies), values, color=colors)
     axis.bar_label(
-        bars, labels=[f"{v:.2f} %" for v in values], label_type="center", color="white", fontsize=9
+        bars,
+        labels=[f"{french(v)} %" for v in values],
+        label_type="center",
+        color="white",
+        fontsize=9,
     )
     if reference is not None:
         axis.axhline(
@@ -186,7 +192,7 @@ def plot_mode_sizes(rows: dict[str, dict], parameter_count: int, title: str | No
     axis.bar_label(
         bars,
         labels=[
-            f"{format_size(rows[m]['size_bytes'], digits=0)}\n× {rows[m]['ratio_to_float32']:.2f}"
+            f"{format_size(rows[m]['size_bytes'], digits=0)}\n× {french(rows[m]['ratio_to_float32'])}"
             for m in modes
         ],
         fontsize=8,
@@ -244,7 +250,7 @@ def plot_mode_summary(results: dict):
     for axis, (key, label, factor, fmt) in zip(axes, panels, strict=True):
         values = [results[mode][key] * factor for mode in modes]
         bars = axis.bar(modes, values, color=colors)
-        axis.bar_label(bars, labels=[fmt.format(v) for v in values], fontsize=7)
+        axis.bar_label(bars, labels=[fmt.format(v).replace(".", ",") for v in values], fontsize=7)
         axis.set_title(label, fontsize=10)
         axis.tick_params(axis="x", labelrotation=45, labelsize=8)
         axis.margins(y=0.18)
@@ -268,11 +274,74 @@ def plot_latencies(latencies: dict, thread_counts: list[int]):
         values = [latencies[mode][threads]["median_ms"] for mode in modes]
         positions = np.arange(len(modes)) + (rank - (len(thread_counts) - 1) / 2) * width
         bars = axis.bar(positions, values, width, label=f"{threads} fil(s)")
-        axis.bar_label(bars, labels=[f"{v:.2f}" for v in values], fontsize=7)
+        axis.bar_label(bars, labels=[french(v) for v in values], fontsize=7)
     axis.set_xticks(range(len(modes)), modes)
     axis.set_ylabel("latence médiane (ms)")
     axis.set_title("Latence d'une inférence avec LiteRT (cette machine)", fontsize=10)
     axis.legend(fontsize=8)
     axis.margins(y=0.18)
+    figure.tight_layout()
+    return figure
+
+
+DETECTION_COLORS = ("tab:red", "tab:blue", "tab:green", "tab:orange", "tab:purple", "tab:brown")
+
+
+def _draw_boxes(axis, boxes, classes, labels, scores=None, linestyle="-"):
+    from matplotlib.patches import Rectangle
+
+    for rank, (box, label_index) in enumerate(zip(boxes, classes, strict=True)):
+        x, y, width, height = (float(v) for v in box)
+        color = DETECTION_COLORS[int(label_index) % len(DETECTION_COLORS)]
+        axis.add_patch(
+            Rectangle((x, y), width, height, fill=False, color=color, lw=1.5, ls=linestyle)
+        )
+        if scores is not None:
+            text = f"{labels[int(label_index)]} {french(float(scores[rank]))}"
+            axis.text(
+                x,
+                y - 1,
+                text,
+                color="white",
+                fontsize=6,
+                va="bottom",
+                bbox={"facecolor": color, "pad": 1, "lw": 0, "alpha": 0.8},
+            )
+
+
+def plot_detections(images, rows: dict, labels: list[str], ground_truth=None, cell_size=2.2):
+    """Les boîtes détectées sur les mêmes images : une ligne par modèle, une colonne par image.
+
+    ``rows[nom]`` : une liste de triplets ``(boîtes [x, y, l, h] en pixels, scores, classes)``
+    (ceux de ``decode_detections``), un par image ; ``ground_truth`` : une liste de couples
+    ``(boîtes, classes)`` dessinés en pointillés blancs. Introduit dans le notebook 05.
+    """
+    images = list(images)
+    figure, axes = plt.subplots(
+        len(rows),
+        len(images),
+        figsize=(len(images) * cell_size, len(rows) * cell_size * 1.05),
+        squeeze=False,
+    )
+    for row, (name, detections) in enumerate(rows.items()):
+        for column, (image, (boxes, scores, classes)) in enumerate(
+            zip(images, detections, strict=True)
+        ):
+            axis = axes[row, column]
+            axis.imshow(image, interpolation="nearest")
+            axis.set_xticks([])
+            axis.set_yticks([])
+            if ground_truth is not None:
+                true_boxes, _ = ground_truth[column]
+                for x, y, width, height in np.asarray(true_boxes, dtype=float):
+                    axis.add_patch(
+                        plt.Rectangle(
+                            (x, y), width, height, fill=False, color="white", lw=1, ls=":"
+                        )
+                    )
+            _draw_boxes(axis, boxes, classes, labels, scores)
+            if column == 0:
+                axis.set_ylabel(name, fontsize=9)
+            axis.set_title(f"{len(boxes)} détection(s)", fontsize=7)
     figure.tight_layout()
     return figure
