@@ -17,7 +17,7 @@ STAMP := $(VENV)/.installation-terminee
 help:
 	@echo "make lab         installe tout (une fois) et ouvre le cours dans JupyterLab"
 	@echo "make test        installe tout (une fois) et lance tous les tests"
-	@echo "make course      exécute tous les notebooks sans interface (préparer la séance)"
+	@echo "make course      exécute les notebooks 00 à 05 sans interface (préparer la séance)"
 	@echo "make bench       mesures de performance (tableaux)"
 	@echo "make demo-model  régénère data/ et réentraîne le modèle de démonstration"
 	@echo "make demo-detector  régénère data/detection et réentraîne le détecteur de démonstration"
