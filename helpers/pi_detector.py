@@ -25,34 +25,10 @@ import sys
 import time
 from pathlib import Path
 
-try:
-    from classer import (
-        EXIT_USAGE,
-        NORMALIZATIONS,
-        FrenchArgumentParser,
-        UsageError,
-        camera_available,
-        camera_images,
-        find_model,
-        folder_images,
-        french_number,
-        read_labels,
-        read_metadata,
-    )
-except ImportError:  # run from the course's repository: the same functions, from helpers
-    from helpers.pi_classifier import (
-        EXIT_USAGE,
-        NORMALIZATIONS,
-        FrenchArgumentParser,
-        UsageError,
-        camera_available,
-        camera_images,
-        find_model,
-        folder_images,
-        french_number,
-        read_labels,
-        read_metadata,
-    )
+try:  # in the bundle for the Pi, beside classer.py
+    import classer as shared
+except ImportError:  # in the course's repository
+    from helpers import pi_classifier as shared
 
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
@@ -68,22 +44,22 @@ class Detector:
     def __init__(self, model_path: Path, metadata: dict, normalization: str, num_threads: int):
         description = metadata.get("detector")
         if not isinstance(description, dict) or description.get("format") != "grille-centres":
-            raise UsageError(
+            raise shared.UsageError(
                 f"{model_path.with_suffix('.json').name} ne décrit pas un détecteur du cours "
                 "(clé « detector ») : pour un classifieur, utilisez classer.py ; pour un autre "
                 "détecteur, décodez ses sorties avec son propre après-traitement."
             )
-        if normalization not in NORMALIZATIONS:
-            raise UsageError(
+        if normalization not in shared.NORMALIZATIONS:
+            raise shared.UsageError(
                 f"normalisation inconnue « {normalization} » : symmetric, unit ou raw."
             )
         self.description = description
-        self.low, self.high = NORMALIZATIONS[normalization]
+        self.low, self.high = shared.NORMALIZATIONS[normalization]
         try:
             self.interpreter = Interpreter(model_path=str(model_path), num_threads=num_threads)
             self.interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as error:
-            raise UsageError(
+            raise shared.UsageError(
                 f"LiteRT ne peut pas charger {model_path.name} : {str(error).strip()[:200]}"
             ) from error
         signatures = self.interpreter.get_signature_list()
@@ -92,7 +68,7 @@ class Detector:
         self.output_details = self.runner.get_output_details()
         for key in ("boxes", "scores"):
             if description[key] not in self.output_details:
-                raise UsageError(
+                raise shared.UsageError(
                     f"le modèle n'a pas de sortie « {description[key]} » : ses sorties sont "
                     f"{', '.join(sorted(self.output_details))}."
                 )
@@ -189,7 +165,7 @@ def draw(image: Image.Image, boxes, scores, classes, labels: list[str]) -> Image
 
 
 def build_parser():
-    parser = FrenchArgumentParser(
+    parser = shared.FrenchArgumentParser(
         prog=f"python3 {Path(__file__).name}",
         description="Détecte des objets (dossier d'images ou caméra) avec le modèle .tflite du "
         "dossier.",
@@ -203,7 +179,9 @@ def build_parser():
     parser.add_argument(
         "--threads", type=int, default=DEFAULT_THREADS, help="cœurs utilisés (défaut : 4)"
     )
-    parser.add_argument("--normalisation", choices=sorted(NORMALIZATIONS), help="plage des entrées")
+    parser.add_argument(
+        "--normalisation", choices=sorted(shared.NORMALIZATIONS), help="plage des entrées"
+    )
     parser.add_argument("--nombre", type=int, help="caméra : nombre d'images (défaut : sans fin)")
     parser.add_argument("--intervalle", type=float, default=0.0, help="caméra : pause (s)")
     parser.add_argument("--json", action="store_true", help="une ligne JSON par image")
@@ -212,36 +190,36 @@ def build_parser():
 
 def run(args) -> int:
     if args.threads < 1:
-        raise UsageError("--threads doit valoir au moins 1.")
+        raise shared.UsageError("--threads doit valoir au moins 1.")
     if args.seuil is not None and not 0.0 <= args.seuil <= 1.0:
-        raise UsageError("--seuil est un score entre 0 et 1.")
-    model_path = find_model(args.modele)
-    metadata = read_metadata(model_path)
+        raise shared.UsageError("--seuil est un score entre 0 et 1.")
+    model_path = shared.find_model(args.modele)
+    metadata = shared.read_metadata(model_path)
     labels_path = Path(args.etiquettes) if args.etiquettes else model_path.parent / "labels.txt"
-    labels = read_labels(labels_path)
+    labels = shared.read_labels(labels_path)
     normalization = args.normalisation or metadata.get("normalization", "symmetric")
     detector = Detector(model_path, metadata, normalization, args.threads)
     classes = int(detector.output_details[detector.description["scores"]]["shape"][-1])
     if classes != len(labels):
-        raise UsageError(
+        raise shared.UsageError(
             f"le modèle a {classes} classes mais {labels_path.name} contient {len(labels)} "
             "étiquettes : utilisez le fichier d'étiquettes de ce modèle."
         )
     if args.dossier and args.camera:
-        raise UsageError("choisissez un dossier OU --camera, pas les deux.")
+        raise shared.UsageError("choisissez un dossier OU --camera, pas les deux.")
     if args.dossier:
-        images = folder_images(Path(args.dossier))
-    elif args.camera or camera_available():
-        images = camera_images(args.nombre, args.intervalle)
+        images = shared.folder_images(Path(args.dossier))
+    elif args.camera or shared.camera_available():
+        images = shared.camera_images(args.nombre, args.intervalle)
     else:
-        raise UsageError(
+        raise shared.UsageError(
             "donnez un dossier d'images (python3 detecter.py DOSSIER), ou lancez le script sur "
             "une Raspberry Pi avec picamera2 pour utiliser la caméra."
         )
     output_dir = Path(args.sortie) if args.sortie else None
     if output_dir is not None:
         if output_dir.exists() and not output_dir.is_dir():
-            raise UsageError(
+            raise shared.UsageError(
                 f"{output_dir} existe et n'est pas un dossier : choisissez un autre nom."
             )
         output_dir.mkdir(parents=True, exist_ok=True)
@@ -274,12 +252,13 @@ def run(args) -> int:
             print(json.dumps(record, ensure_ascii=False), flush=True)
         else:
             print(
-                f"{name} : {len(scores)} objet(s) en {french_number(latency_ms, 2)} ms", flush=True
+                f"{name} : {len(scores)} objet(s) en {shared.french_number(latency_ms, 2)} ms",
+                flush=True,
             )
             for box, score, label_index in zip(boxes, scores, found, strict=True):
-                x, y, w, h = (french_number(float(v), 0) for v in box)
+                x, y, w, h = (shared.french_number(float(v), 0) for v in box)
                 print(
-                    f"  {labels[label_index]} {french_number(100 * float(score))} % "
+                    f"  {labels[label_index]} {shared.french_number(100 * float(score))} % "
                     f"(x {x}, y {y}, largeur {w}, hauteur {h})"
                 )
         if output_dir is not None:
@@ -288,7 +267,7 @@ def run(args) -> int:
     if latencies and not args.json:
         print(
             f"{len(latencies)} image(s) ; inférence : médiane "
-            f"{french_number(float(np.median(latencies)), 2)} ms."
+            f"{shared.french_number(float(np.median(latencies)), 2)} ms."
             + (f" Images annotées dans {output_dir}/." if output_dir is not None else "")
         )
     return 0
@@ -298,9 +277,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return run(args)
-    except UsageError as error:
+    except shared.UsageError as error:
         print(f"Erreur : {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return shared.EXIT_USAGE
     except KeyboardInterrupt:
         print("\nArrêt demandé (Ctrl+C).", file=sys.stderr)
         return 0
