@@ -61,7 +61,8 @@ def check_detector_description(description, where: str = DETECTOR_FILE) -> dict:
         if not isinstance(value, (int, float) if kind is float else kind) or isinstance(
             value, bool
         ):
-            raise KitError(f"{where} : la clé « {key} » manque ou n'est pas un(e) {kind.__name__}.")
+            kind_text = {int: "un entier", float: "un nombre", str: "un texte"}[kind]
+            raise KitError(f"{where} : la clé « {key} » manque ou n'est pas {kind_text}.")
     return description
 
 
