@@ -342,6 +342,12 @@ def evaluate_detector(
         )
     description = check_detector_description(metadata["detector"], "FILE.json")
     labels = metadata.get("labels") or []
+    if not labels:
+        raise KitError(
+            "Le .json de ce détecteur n'a pas d'étiquettes : requantifiez-le avec un labels.txt "
+            "dans le dossier du SavedModel ou à côté (une étiquette par ligne, dans l'ordre des "
+            "scores)."
+        )
     normalization = normalization or metadata.get("normalization") or "symmetric"
     check_normalization(normalization)
     coco = load_coco_annotations(annotations, labels, image_dir)

@@ -63,6 +63,11 @@ class Detector:
                 f"LiteRT ne peut pas charger {model_path.name} : {str(error).strip()[:200]}"
             ) from error
         signatures = self.interpreter.get_signature_list()
+        if len(signatures) != 1:
+            raise shared.UsageError(
+                f"{model_path.name} a {len(signatures)} signatures : ses sorties ne se "
+                "retrouvent pas par leur nom. Reconvertissez-le depuis le SavedModel avec le cours."
+            )
         self.runner = self.interpreter.get_signature_runner(next(iter(signatures)))
         ((self.input_name, self.input_detail),) = self.runner.get_input_details().items()
         self.output_details = self.runner.get_output_details()

@@ -174,3 +174,16 @@ def test_detection_script_refuses_a_classifier_bundle_model(tmp_path, raw_tflite
     )
     assert result.returncode == 2 and result.stderr.startswith("Erreur : ")
     assert "classer.py" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_detector_json_without_labels_is_explained(int8_full_detector, tmp_path, capsys):
+    import shutil
+
+    model = tmp_path / "sans_etiquettes.tflite"
+    shutil.copy(int8_full_detector, model)
+    metadata = json.loads(int8_full_detector.with_suffix(".json").read_text(encoding="utf-8"))
+    metadata["labels"] = None
+    model.with_suffix(".json").write_text(json.dumps(metadata), encoding="utf-8")
+    argv = [model, "--images", DETECTION / "test", "--annotations", ANNOTATIONS]
+    assert main(["evaluate", *map(str, argv)]) == 2
+    assert "pas d'étiquettes" in capsys.readouterr().err
