@@ -198,25 +198,7 @@ class Classifier:
 
     def prepare(self, image: Image.Image) -> np.ndarray:
         """Image PIL -> tenseur d'entrée : couleurs, taille, normalisation, puis quantification."""
-        if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-            # 16-bit grey: keep the 8 most significant bits, like the course's helpers
-            wide = np.asarray(image, dtype=np.uint32)
-            image = Image.fromarray((wide >> 8).clip(0, 255).astype(np.uint8), mode="L")
-        image = image.convert("RGB" if self.channels == 3 else "L")
-        if image.size != (self.width, self.height):
-            image = image.resize((self.width, self.height), Image.BILINEAR)
-        pixels = np.asarray(image, dtype=np.uint8).reshape(self.height, self.width, self.channels)
-        values = np.asarray(pixels, dtype=np.float32) * np.float32(
-            (self.high - self.low) / 255.0
-        ) + np.float32(self.low)
-        values = values[None].astype(np.float32)
-        if not np.issubdtype(self.input_dtype, np.integer):
-            return values.astype(self.input_dtype)
-        # Integer input: q = round(x / scale) + zero_point, with the model's own parameters.
-        scale, zero_point = self.input_detail["quantization"]
-        info = np.iinfo(self.input_dtype)
-        quantized = np.round(values / float(scale)) + int(zero_point)
-        return np.clip(quantized, info.min, info.max).astype(self.input_dtype)
+        return input_tensor(image, self.input_detail, self.low, self.high)
 
     def scores(self, tensor: np.ndarray) -> tuple[np.ndarray, float]:
         """Sortie déquantifiée (float32) et durée de l'inférence en millisecondes."""
@@ -237,6 +219,35 @@ class Classifier:
             self.input_detail["index"], np.zeros(self.input_detail["shape"], self.input_dtype)
         )
         self.interpreter.invoke()
+
+
+def input_tensor(image: Image.Image, input_detail: dict, low: float, high: float) -> np.ndarray:
+    """Image PIL -> tenseur d'entrée du modèle (lot de 1) : couleurs, taille, normalisation dans
+    [low, high], puis quantification avec l'échelle et le point zéro si l'entrée est entière.
+
+    ``detecter.py`` prépare ses images avec la même fonction.
+    """
+    _, height, width, channels = (int(n) for n in input_detail["shape"])
+    input_dtype = np.dtype(input_detail["dtype"])
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16-bit grey: keep the 8 most significant bits, like the course's helpers
+        wide = np.asarray(image, dtype=np.uint32)
+        image = Image.fromarray((wide >> 8).clip(0, 255).astype(np.uint8), mode="L")
+    image = image.convert("RGB" if channels == 3 else "L")
+    if image.size != (width, height):
+        image = image.resize((width, height), Image.BILINEAR)
+    pixels = np.asarray(image, dtype=np.uint8).reshape(height, width, channels)
+    values = np.asarray(pixels, dtype=np.float32) * np.float32((high - low) / 255.0) + np.float32(
+        low
+    )
+    values = values[None].astype(np.float32)
+    if not np.issubdtype(input_dtype, np.integer):
+        return values.astype(input_dtype)
+    # Integer input: q = round(x / scale) + zero_point, with the model's own parameters.
+    scale, zero_point = input_detail["quantization"]
+    info = np.iinfo(input_dtype)
+    quantized = np.round(values / float(scale)) + int(zero_point)
+    return np.clip(quantized, info.min, info.max).astype(input_dtype)
 
 
 def to_probabilities(scores: np.ndarray) -> np.ndarray:

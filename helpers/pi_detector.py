@@ -82,24 +82,7 @@ class Detector:
 
     def prepare(self, image: Image.Image) -> np.ndarray:
         """Image PIL -> tenseur d'entrée : couleurs, taille, normalisation, quantification."""
-        if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-            # 16-bit grey: keep the 8 most significant bits, like the course's helpers
-            wide = np.asarray(image, dtype=np.uint32)
-            image = Image.fromarray((wide >> 8).clip(0, 255).astype(np.uint8), mode="L")
-        image = image.convert("RGB" if self.channels == 3 else "L")
-        if image.size != (self.width, self.height):
-            image = image.resize((self.width, self.height), Image.BILINEAR)
-        pixels = np.asarray(image, dtype=np.uint8).reshape(self.height, self.width, self.channels)
-        values = np.asarray(pixels, dtype=np.float32) * np.float32(
-            (self.high - self.low) / 255.0
-        ) + np.float32(self.low)
-        values = values[None].astype(np.float32)
-        if not np.issubdtype(self.input_dtype, np.integer):
-            return values
-        scale, zero_point = self.input_detail["quantization"]
-        info = np.iinfo(self.input_dtype)
-        quantized = np.round(values / float(scale)) + int(zero_point)
-        return np.clip(quantized, info.min, info.max).astype(self.input_dtype)
+        return shared.input_tensor(image, self.input_detail, self.low, self.high)
 
     def raw_outputs(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         """Sorties ``boxes`` et ``scores`` déquantifiées, et la durée de l'inférence (ms)."""
