@@ -29,7 +29,7 @@ from helpers.images import read_labels  # noqa: E402
 from helpers.inspection import all_cores, measure_latency  # noqa: E402
 from helpers.models import load_saved_model  # noqa: E402
 from helpers.pi_classifier import FrenchArgumentParser  # noqa: E402
-from helpers.quantization import INTEGER_MODES, MODES, convert  # noqa: E402
+from helpers.quantization import COURSE_MODES, INTEGER_MODES, convert  # noqa: E402
 from helpers.units import format_size  # noqa: E402
 
 SPEEDUP_TARGET = 1.3
@@ -46,7 +46,7 @@ def convert_all(model_dir: Path, size: int) -> dict[str, bytes]:
         DETECTION_DIR / "calibration", input_size=(size, size), min_images=100
     )
     return {
-        mode: convert(model, mode, dataset if mode in INTEGER_MODES else None)[0] for mode in MODES
+        mode: convert(model, mode, dataset if mode in INTEGER_MODES else None)[0] for mode in COURSE_MODES
     }
 
 
@@ -64,7 +64,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         large = convert_all(export_detector(Path(scratch) / "detecteur_640", 640), 640)
         rows = {}
-        for mode in MODES:
+        for mode in COURSE_MODES:
             path = write_model(
                 Path(scratch) / f"{mode}.tflite",
                 small[mode],

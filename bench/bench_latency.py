@@ -27,7 +27,7 @@ from helpers.images import read_labels  # noqa: E402
 from helpers.inspection import all_cores, evaluate_model, measure_latency  # noqa: E402
 from helpers.models import load_saved_model  # noqa: E402
 from helpers.paths import CALIBRATION_DIR, DEMO_MODEL_DIR, LABELS_FILE, TEST_DIR  # noqa: E402
-from helpers.quantization import INTEGER_MODES, MODES, convert  # noqa: E402
+from helpers.quantization import COURSE_MODES, INTEGER_MODES, convert  # noqa: E402
 from helpers.units import BYTES_PER_KO  # noqa: E402
 
 # Published in XNNPACK's README: end2end-bench, MobileNet v2, multi-threaded on the Pi 4's 4 cores,
@@ -42,7 +42,7 @@ def convert_all_modes() -> dict[str, bytes]:
     """Les cinq modes du cours, convertis en mémoire comme le fait la commande quantize."""
     dataset = representative_dataset(CALIBRATION_DIR, DEMO_MODEL_DIR)
     models = {}
-    for mode in MODES:
+    for mode in COURSE_MODES:
         models[mode], _ = convert(DEMO_MODEL_DIR, mode, dataset if mode in INTEGER_MODES else None)
     return models
 

@@ -1,13 +1,15 @@
 """Les modes de quantification côte à côte : d'un SavedModel à un fichier ``.tflite``.
 
 Cinq modes, tous produits par ``tf.lite.TFLiteConverter.from_saved_model`` (un modèle de taille
-d'image libre est d'abord fixé à la taille demandée) :
+d'image libre est d'abord fixé à la taille demandée), et un sixième pour aller plus loin :
 
 - ``float32`` : la référence, aucune optimisation ;
 - ``dynamic`` : poids en int8, activations calculées en flottant (plage dynamique) ;
 - ``float16`` : poids en float16, calculs en float32 sur le processeur ;
 - ``int8`` : poids et activations en int8, entrée et sortie flottantes (le résultat de la capsule) ;
-- ``int8-full`` : tout en entier, entrée et sortie int8 ou uint8 (Edge TPU, accélérateurs entiers).
+- ``int8-full`` : tout en entier, entrée et sortie int8 ou uint8 (Edge TPU, accélérateurs entiers) ;
+- ``int16x8`` (notebook 06) : poids en int8, activations en int16, entrée et sortie flottantes ;
+  plus fidèle que int8 quand une activation a une grande plage, sur le processeur seulement.
 
 Les vérifications passent avant TensorFlow, pour expliquer en français ce que ses messages
 disent de façon obscure.
@@ -29,8 +31,11 @@ from helpers.models import FloatModel, check_saved_model_dir, load_saved_model
 from helpers.runtime import read_model_bytes
 from helpers.units import format_percent, format_size, french
 
-MODES = ("float32", "dynamic", "float16", "int8", "int8-full")
-INTEGER_MODES = ("int8", "int8-full")
+# The five modes of notebook 02, then int16x8, which notebook 06 introduces.
+MODES = ("float32", "dynamic", "float16", "int8", "int8-full", "int16x8")
+COURSE_MODES = MODES[:5]
+# The modes with integer activations: they need a representative dataset to calibrate.
+INTEGER_MODES = ("int8", "int8-full", "int16x8")
 IO_TYPES = ("int8", "uint8")
 # int8-full may keep a float32 output: integer inside, one DEQUANTIZE at the end (detector heads).
 OUTPUT_TYPES = ("float32",)
@@ -131,7 +136,9 @@ def make_converter(
     ``model`` : le dossier du SavedModel, ou le modèle déjà chargé (``load_saved_model``).
     float32 : rien ; dynamic : ``Optimize.DEFAULT`` ; float16 : et ``supported_types``
     ``[tf.float16]`` ; int8 : et le jeu de données représentatif ; int8-full : et
-    ``supported_ops`` ``[TFLITE_BUILTINS_INT8]``, entrée/sortie ``tf.int8`` ou ``tf.uint8``.
+    ``supported_ops`` ``[TFLITE_BUILTINS_INT8]``, entrée/sortie ``tf.int8`` ou ``tf.uint8`` ;
+    int16x8 : jeu de données représentatif et ``supported_ops``
+    ``[EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]``.
     int8-full est tracé pour un lot de 1 (formes fixes, ce que veut l'Edge TPU) ;
     ``input_size`` (hauteur, largeur) fixe la taille d'un modèle de taille libre ;
     ``output_type="float32"`` garde une sortie flottante en int8-full (``inference_output_type``).
@@ -157,6 +164,11 @@ def make_converter(
         converter.target_spec.supported_types = [tf.float16]
     if mode in INTEGER_MODES:
         converter.representative_dataset = representative_dataset
+    if mode == "int16x8":
+        # No float fallback: an op without an int16 kernel makes the conversion fail.
+        converter.target_spec.supported_ops = [
+            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+        ]
     if mode == "int8-full":
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8 if io_type == "int8" else tf.uint8
@@ -377,6 +389,21 @@ def _check_integer_only(summary: dict, mode: str, output_type: str | None) -> No
     )
 
 
+def conversion_report(
+    mode: str, model_bytes: bytes, seconds: float, warnings=(), summary: dict | None = None
+) -> ConversionReport:
+    """Le rapport d'une conversion, types d'entrée et de sortie lus dans le fichier produit."""
+    summary = summary or inspect_model(model_bytes)
+    return ConversionReport(
+        mode=mode,
+        size_bytes=len(model_bytes),
+        input_dtype=summary["inputs"][0]["dtype"],
+        output_dtype=summary["outputs"][0]["dtype"],
+        seconds=seconds,
+        warnings=list(warnings),
+    )
+
+
 def convert(
     model,
     mode,
@@ -429,15 +456,7 @@ def convert(
     summary = inspect_model(model_bytes)
     if mode == "int8-full":
         _check_integer_only(summary, mode, output_type)
-    report = ConversionReport(
-        mode=mode,
-        size_bytes=len(model_bytes),
-        input_dtype=summary["inputs"][0]["dtype"],
-        output_dtype=summary["outputs"][0]["dtype"],
-        seconds=seconds,
-        warnings=warnings,
-    )
-    return model_bytes, report
+    return model_bytes, conversion_report(mode, model_bytes, seconds, warnings, summary)
 
 
 def course_models(
@@ -450,7 +469,7 @@ def course_models(
     04 s'exécutent seuls. Introduit dans le notebook 03.
     """
     models, dataset = {}, None
-    for mode in modes or MODES:
+    for mode in modes or COURSE_MODES:
         path = Path(models_dir) / f"modele_{mode}.tflite"
         try:
             models[mode] = read_model_bytes(path)

@@ -16,7 +16,7 @@ from helpers.paths import CALIBRATION_DIR, DEMO_MODEL_DIR
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-RAW_MODES = ("float32", "dynamic", "float16", "int8", "int8-full")
+RAW_MODES = ("float32", "dynamic", "float16", "int8", "int8-full", "int16x8")
 
 
 def _calibration_images() -> list[np.ndarray]:
@@ -54,7 +54,7 @@ def convert_demo_model(mode: str, io_type: str = "int8", batch_one: bool | None 
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if mode == "float16":
         converter.target_spec.supported_types = [tf.float16]
-    if mode in ("int8", "int8-full"):
+    if mode in ("int8", "int8-full", "int16x8"):
         images = _calibration_images()
 
         def representative_dataset():
@@ -62,6 +62,10 @@ def convert_demo_model(mode: str, io_type: str = "int8", batch_one: bool | None 
                 yield [image]
 
         converter.representative_dataset = representative_dataset
+    if mode == "int16x8":
+        converter.target_spec.supported_ops = [
+            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+        ]
     if mode == "int8-full":
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8 if io_type == "int8" else tf.uint8

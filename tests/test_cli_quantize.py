@@ -309,7 +309,7 @@ def test_integer_mode_without_images(output, capsys):
     assert_refused(capsys, [DEMO, "--mode", "int8", "--output", output], output, "--images")
 
 
-@pytest.mark.parametrize("mode", ["float32", "dynamic", "float16", "int8"])
+@pytest.mark.parametrize("mode", ["float32", "dynamic", "float16", "int8", "int16x8"])
 def test_io_type_given_for_another_mode_than_int8_full(output, capsys, mode):
     argv = [DEMO, "--images", IMAGES, "--mode", mode, "--io-type", "int8", "--output", output]
     assert_refused(capsys, argv, output, "int8-full")
@@ -324,6 +324,15 @@ def test_output_type_given_for_another_mode_than_int8_full(output, capsys, mode)
 def test_fewer_samples_than_the_minimum(output, capsys):
     argv = [DEMO, "--images", IMAGES, "--mode", "int8", "--num-samples", "50", "--output", output]
     assert_refused(capsys, argv, output, "minimum de 100")
+
+
+def test_int16x8_mode_writes_int16_activations_with_float_io(tmp_path, capsys, raw_tflite_models):
+    output = tmp_path / "modele_int16x8.tflite"
+    argv = [DEMO, "--images", IMAGES, "--mode", "int16x8", "--output", output]
+    assert main(["quantize", *map(str, argv)]) == 0, capsys.readouterr().err
+    assert output.read_bytes() == raw_tflite_models["int16x8"]
+    assert read_json(output)["mode"] == "int16x8"
+    assert "entrée float32, sortie float32" in capsys.readouterr().out
 
 
 def test_uint8_io_type(tmp_path, capsys):

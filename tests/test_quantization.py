@@ -30,6 +30,7 @@ EXPECTED_IO = {
     "float16": "float32",
     "int8": "float32",
     "int8-full": "int8",
+    "int16x8": "float32",
 }
 
 
@@ -116,6 +117,8 @@ def test_each_mode_stores_the_weights_in_its_type(kit_models):
     assert "float16" in dtypes["float16"] and "int8" not in dtypes["float16"]
     assert "int8" in dtypes["int8"] and "float32" in dtypes["int8"]  # float input/output only
     assert "float32" not in dtypes["int8-full"]
+    # int16x8: int8 weights, int16 activations, float only at the input and output.
+    assert "int8" in dtypes["int16x8"] and "int16" in dtypes["int16x8"]
 
 
 def test_sizes_shrink_as_expected(kit_models):
@@ -173,9 +176,15 @@ def test_make_converter_sets_what_each_mode_needs(calibration):
     assert full.inference_input_type == full.inference_output_type == tf.int8
     uint8 = make_converter(DEMO_MODEL_DIR, "int8-full", calibration, io_type="uint8")
     assert uint8.inference_input_type == tf.uint8
+    int16 = settings["int16x8"]
+    assert int16.representative_dataset is not None
+    assert list(int16.target_spec.supported_ops) == [
+        tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+    ]
+    assert int16.inference_input_type == int16.inference_output_type == tf.float32
 
 
-@pytest.mark.parametrize("mode", ["int8", "int8-full"])
+@pytest.mark.parametrize("mode", ["int8", "int8-full", "int16x8"])
 def test_integer_mode_without_representative_dataset_is_refused(mode):
     with pytest.raises(KitError, match="jeu de données représentatif"):
         make_converter(DEMO_MODEL_DIR, mode)

@@ -1,0 +1,220 @@
+"""Quand la quantification coûte de l'exactitude : trouver les couches en cause, puis les garder
+en flottant (notebook 06, commandes ``debug`` et ``quantize --keep-float``).
+
+Les deux reposent sur ``tf.lite.experimental.QuantizationDebugger`` de TensorFlow : il convertit
+le modèle en int8 avec des opérations de vérification (``NumericVerify``) qui comparent, couche
+par couche, la sortie quantifiée à la sortie flottante calculée à partir de la même entrée.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import math
+import re
+import warnings
+
+from helpers.errors import KitError, quiet_tensorflow
+from helpers.models import FloatModel, check_saved_model_dir, load_saved_model
+from helpers.quantization import check_representative_dataset, convert, make_converter
+from helpers.units import french
+
+# Rounding to the nearest step spreads the error uniformly over one step: its standard deviation
+# is step / sqrt(12). A healthy layer has rmse / scale close to that.
+HEALTHY_RMSE_OVER_SCALE = 1 / math.sqrt(12)
+# TensorFlow's Quantization Debugger tutorial flags the layers above 0.7 (more than twice the
+# rounding error alone): a rule of thumb, not a law; look at the plot too.
+SUSPECT_RMSE_OVER_SCALE = 0.7
+# How long a tensor name may be in the French table (the full name is in the JSON).
+_SHOWN_NAME = 58
+# In a fused name, the part that names the layer with weights (the one a student recognizes).
+_WEIGHTED_PARTS = ("/convolution", "/depthwise", "/Conv2D", "/MatMul", "/BiasAdd")
+
+
+def _loaded(model) -> FloatModel:
+    if isinstance(model, FloatModel):
+        return model
+    check_saved_model_dir(model)
+    return load_saved_model(model)
+
+
+def make_debugger(model, representative_dataset, input_size=None, denylisted_nodes=None):
+    """Un ``tf.lite.experimental.QuantizationDebugger`` pour le mode int8 du modèle.
+
+    ``model`` : dossier du SavedModel ou modèle chargé ; ``representative_dataset`` sert à
+    l'étalonnage et aux mesures ; ``denylisted_nodes`` : noms des tenseurs à garder en
+    flottant. Introduit dans le notebook 06.
+    """
+    import tensorflow as tf
+
+    model = _loaded(model)
+    height, width, channels = model.input.image_shape(input_size)
+    batch = 1 if input_size is not None else None
+    check_representative_dataset(representative_dataset, (batch, height, width, channels))
+    options = tf.lite.experimental.QuantizationDebugOptions(
+        denylisted_nodes=list(denylisted_nodes) if denylisted_nodes else None
+    )
+    try:
+        with quiet_tensorflow(), warnings.catch_warnings():
+            # The debugger uses tf.lite.Interpreter, which warns that it is deprecated.
+            warnings.simplefilter("ignore")
+            converter = make_converter(model, "int8", representative_dataset, input_size=input_size)
+            return tf.lite.experimental.QuantizationDebugger(
+                converter=converter, debug_dataset=representative_dataset, debug_options=options
+            )
+    except KitError:
+        raise
+    except Exception as error:  # ConverterError, ValueError: explained, not dumped
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        raise KitError(
+            "Le débogueur de quantification n'a pas pu préparer le modèle : "
+            f"{lines[0][:300] if lines else error.__class__.__name__}. Vérifiez d'abord que le "
+            "modèle se convertit en mode int8 (python -m helpers quantize --mode int8)."
+        ) from error
+
+
+def tensor_names(model_bytes: bytes) -> list[str]:
+    """Les noms des tenseurs produits par les opérations d'un ``.tflite`` : ceux que
+    ``denylisted_nodes`` (et ``--keep-float``) peuvent garder en flottant."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=model_bytes)
+    tensors = interpreter.get_tensor_details()
+    names = []
+    for op in interpreter._get_ops_details():  # the op list has no public API in LiteRT
+        for index in op["outputs"]:
+            name = tensors[index]["name"]
+            if name and name not in names:
+                names.append(name)
+    return names
+
+
+def layer_statistics(debugger) -> list[dict]:
+    """Exécute le débogueur et renvoie une ligne par couche quantifiée : ``tensor``, ``op``,
+    ``scale``, ``zero_point``, ``rmse``, ``rmse_over_scale``, ``suspect``.
+
+    ``rmse`` est l'écart quadratique moyen entre la sortie quantifiée et la sortie flottante
+    de la couche ; divisé par l'échelle, il vaut environ 0,29 pour une couche saine.
+    Introduit dans le notebook 06.
+    """
+    with quiet_tensorflow(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        debugger.run()
+    dump = io.StringIO()
+    debugger.layer_statistics_dump(dump)
+    layers = []
+    for row in csv.DictReader(io.StringIO(dump.getvalue())):
+        scale = float(row["scale"])
+        rmse = math.sqrt(float(row["mean_squared_error"]))
+        ratio = rmse / scale if scale > 0 else math.inf
+        layers.append(
+            {
+                "tensor": row["tensor_name"],
+                "op": row["op_name"],
+                "scale": scale,
+                "zero_point": int(float(row["zero_point"])),
+                "rmse": rmse,
+                "rmse_over_scale": ratio,
+                "suspect": bool(ratio > SUSPECT_RMSE_OVER_SCALE),
+            }
+        )
+    return layers
+
+
+def debug_model(model, representative_dataset, input_size=None) -> dict:
+    """Le diagnostic couche par couche (le contrat de ``python -m helpers debug --json``) :
+    ``{"layers": [...], "suspects": [noms des tenseurs suspects]}``. Introduit dans le notebook 06."""
+    layers = layer_statistics(make_debugger(model, representative_dataset, input_size))
+    return {"layers": layers, "suspects": [layer["tensor"] for layer in layers if layer["suspect"]]}
+
+
+def short_name(tensor: str) -> str:
+    """Un nom de tenseur lisible : TensorFlow colle les noms des opérations fusionnées avec des
+    « ; » ; on garde celui de la couche à poids (convolution, dense), sinon le premier,
+    raccourci par le début."""
+    parts = tensor.split(";")
+    shown = next((part for part in parts if part.endswith(_WEIGHTED_PARTS)), parts[0])
+    return shown if len(shown) <= _SHOWN_NAME else "…" + shown[-(_SHOWN_NAME - 1) :]
+
+
+def format_debug_table(result: dict) -> str:
+    """Le diagnostic en tableau français : une ligne par couche, les suspectes marquées."""
+    header = f"{'n°':>3}  {'opération':<18}{'échelle':>10}{'rmse/échelle':>14}  {'tenseur'}"
+    lines = [header, "-" * (len(header) + 40)]
+    for number, layer in enumerate(result["layers"], start=1):
+        mark = "  ← suspecte" if layer["suspect"] else ""
+        lines.append(
+            f"{number:>3}  {layer['op']:<18}{french(layer['scale'], '.4g'):>10}"
+            f"{french(layer['rmse_over_scale'], '.2f'):>14}  {short_name(layer['tensor'])}{mark}"
+        )
+    count = len(result["suspects"])
+    lines.append("")
+    if count:
+        lines.append(
+            f"{count} couche(s) suspecte(s) (rmse/échelle > {french(SUSPECT_RMSE_OVER_SCALE)}, "
+            f"contre {french(HEALTHY_RMSE_OVER_SCALE, '.2f')} pour une couche saine). Pour les "
+            "garder en flottant : python -m helpers quantize ... --mode int8 --keep-float MOTIF "
+            "(MOTIF : une partie du nom du tenseur)."
+        )
+    else:
+        lines.append(
+            f"Aucune couche au-dessus de {french(SUSPECT_RMSE_OVER_SCALE)} : l'arrondi explique "
+            "l'erreur de chaque couche. Si l'exactitude baisse quand même, regardez l'étalonnage "
+            "(images représentatives ?) et la sortie du modèle (python -m helpers compare)."
+        )
+    return "\n".join(lines)
+
+
+def match_tensors(patterns, names: list[str]) -> list[str]:
+    """Les noms de ``names`` qu'au moins une expression régulière de ``patterns`` trouve
+    (``re.search``). Lève ``KitError`` pour un motif invalide ou qui ne trouve rien, en
+    nommant les tenseurs les plus proches."""
+    matched = []
+    for pattern in patterns:
+        try:
+            regex = re.compile(pattern)
+        except re.error as error:
+            raise KitError(
+                f"--keep-float « {pattern} » n'est pas une expression régulière valide ({error})."
+            ) from error
+        found = [name for name in names if regex.search(name)]
+        if not found:
+            parts = sorted({part for name in names for part in re.split(r"[;/:]", name) if part})
+            close = difflib.get_close_matches(pattern, parts, n=3, cutoff=0.5)
+            hint = (
+                f" Les plus proches : {', '.join(close)}."
+                if close
+                else f" Par exemple : {', '.join(short_name(n) for n in names[:3])}."
+            )
+            raise KitError(
+                f"--keep-float « {pattern} » ne correspond à aucun des {len(names)} tenseurs du "
+                f"modèle.{hint} La commande debug les liste avec leur nom complet."
+            )
+        matched += [name for name in found if name not in matched]
+    return matched
+
+
+def quantize_keeping_float(model, representative_dataset, patterns, input_size=None):
+    """Le mode int8 avec les tenseurs que ``patterns`` désignent gardés en flottant
+    (quantification sélective) : ``(octets du .tflite, noms gardés en flottant)``.
+
+    Les appels montrés dans le notebook 06 : ``QuantizationDebugOptions(denylisted_nodes=...)``
+    puis ``debugger.get_nondebug_quantized_model()``. Introduit dans le notebook 06.
+    """
+    import tensorflow as tf
+
+    patterns = list(patterns)
+    if not patterns:
+        raise KitError("--keep-float attend au moins un motif (une partie du nom d'un tenseur).")
+    model = _loaded(model)
+    # The float conversion has the same tensor names as the calibrated model and takes a
+    # second: a pattern that matches nothing is refused before the calibration.
+    float_bytes, _ = convert(model, "float32", input_size=input_size)
+    match_tensors(patterns, tensor_names(float_bytes))
+    debugger = make_debugger(model, representative_dataset, input_size)
+    kept = match_tensors(patterns, tensor_names(debugger.calibrated_model))
+    with quiet_tensorflow(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        debugger.options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=kept)
+        return debugger.get_nondebug_quantized_model(), kept

@@ -1,0 +1,143 @@
+"""Le débogueur de quantification (``debug``) et la quantification sélective (``--keep-float``)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from test_cli_quantize import assert_refused, read_json
+
+from helpers.calibration import representative_dataset
+from helpers.cli import main
+from helpers.debugging import (
+    HEALTHY_RMSE_OVER_SCALE,
+    SUSPECT_RMSE_OVER_SCALE,
+    debug_model,
+    format_debug_table,
+    match_tensors,
+    short_name,
+)
+from helpers.errors import KitError
+from helpers.inspection import inspect_model
+from helpers.paths import CALIBRATION_DIR, DEMO_MODEL_DIR
+
+DEMO = str(DEMO_MODEL_DIR)
+IMAGES = str(CALIBRATION_DIR)
+NAMES = [
+    "model/re_lu_3/Relu6;model/bloc2_depthwise/depthwise;model/batchnorm/sub",
+    "model/re_lu_4/Relu6;model/bloc2_pointwise/convolution",
+    "model/probabilites/MatMul;model/probabilites/BiasAdd",
+]
+
+
+@pytest.fixture(scope="module")
+def demo_debug():
+    dataset = representative_dataset(CALIBRATION_DIR, DEMO_MODEL_DIR, num_samples=100)
+    return debug_model(DEMO_MODEL_DIR, dataset)
+
+
+def test_a_healthy_model_has_rounding_error_only(demo_debug):
+    layers = demo_debug["layers"]
+    # The demo: 15 convolutions, the pooling, the dense layer and the softmax.
+    assert len(layers) == 18
+    assert {layer["op"] for layer in layers} >= {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}
+    ratios = [layer["rmse_over_scale"] for layer in layers]
+    # Rounding alone gives 1/sqrt(12) ≈ 0.29; every layer of the demo stays near it.
+    assert all(0.1 < ratio < SUSPECT_RMSE_OVER_SCALE for ratio in ratios), ratios
+    middle = sorted(ratios)[len(ratios) // 2]
+    assert abs(middle - HEALTHY_RMSE_OVER_SCALE) < 0.08
+    assert demo_debug["suspects"] == []
+
+
+def test_each_layer_has_the_json_contract(demo_debug):
+    keys = {"tensor", "op", "scale", "zero_point", "rmse", "rmse_over_scale", "suspect"}
+    for layer in demo_debug["layers"]:
+        assert set(layer) == keys
+        assert layer["scale"] > 0 and layer["rmse"] >= 0
+        assert layer["rmse_over_scale"] == pytest.approx(layer["rmse"] / layer["scale"])
+
+
+def test_the_table_marks_suspects_and_says_what_to_do(demo_debug):
+    table = format_debug_table(demo_debug)
+    assert "Aucune couche au-dessus de 0,70" in table
+    flagged = dict(demo_debug, suspects=[demo_debug["layers"][4]["tensor"]])
+    flagged["layers"] = [dict(layer) for layer in demo_debug["layers"]]
+    flagged["layers"][4]["suspect"] = True
+    table = format_debug_table(flagged)
+    assert table.count("← suspecte") == 1
+    assert "--keep-float" in table
+
+
+def test_short_name_shows_the_layer_with_weights():
+    assert short_name(NAMES[1]) == "model/bloc2_pointwise/convolution"
+    assert short_name(NAMES[2]) == "model/probabilites/MatMul"
+    assert short_name("a" * 100).startswith("…") and len(short_name("a" * 100)) == 58
+
+
+def test_patterns_select_tensors_by_regular_expression():
+    assert match_tensors(["bloc2_pointwise"], NAMES) == [NAMES[1]]
+    assert match_tensors(["bloc2_.*wise", "probabilites"], NAMES) == NAMES
+    assert match_tensors(["bloc2", "depthwise"], NAMES) == NAMES[:2]  # each name once
+
+
+def test_a_pattern_that_matches_nothing_names_the_closest_tensors():
+    with pytest.raises(KitError, match="Les plus proches : bloc2_pointwise"):
+        match_tensors(["bloc2_pointwize"], NAMES)
+    with pytest.raises(KitError, match="expression régulière valide"):
+        match_tensors(["bloc2_(pointwise"], NAMES)
+
+
+# --- the command line -----------------------------------------------------------------------
+
+
+def test_debug_command_json(capsys):
+    status = main(["debug", DEMO, "--images", IMAGES, "--num-samples", "100", "--json"])
+    out = capsys.readouterr().out
+    assert status == 0
+    result = json.loads(out)
+    assert set(result) == {"layers", "suspects"}
+    assert len(result["layers"]) == 18 and result["suspects"] == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["debug", "pas_de_modele", "--images", IMAGES], "pas_de_modele"),
+        (["debug", DEMO, "--images", "pas_d_images"], "pas_d_images"),
+    ],
+)
+def test_debug_bad_input(capsys, argv, message):
+    assert main(argv) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("Erreur : ") and message in error.splitlines()[0]
+    assert "Traceback" not in error
+
+
+def test_keep_float_keeps_the_layer_in_float(tmp_path, capsys):
+    output = tmp_path / "selectif.tflite"
+    argv = [DEMO, "--images", IMAGES, "--mode", "int8", "--keep-float", "bloc7_pointwise"]
+    assert main(["quantize", *argv, "--output", str(output)]) == 0, capsys.readouterr().err
+    assert "Gardés en flottant (1)" in capsys.readouterr().out
+    report = inspect_model(output)
+    # One convolution computed in float, between a DEQUANTIZE and a QUANTIZE: the graph is split.
+    assert "CONV_2D" in report["float_ops"]
+    assert report["op_counts"]["QUANTIZE"] == 2 and report["op_counts"]["DEQUANTIZE"] == 2
+    assert not report["integer_only"] and not report["edgetpu_ready"]
+    metadata = read_json(output)
+    assert metadata["mode"] == "int8"
+    assert metadata["keep_float"]["patterns"] == ["bloc7_pointwise"]
+    assert "bloc7_pointwise" in metadata["keep_float"]["tensors"][0]
+
+
+def test_keep_float_matching_nothing_writes_nothing(tmp_path, capsys):
+    output = tmp_path / "selectif.tflite"
+    argv = [DEMO, "--images", IMAGES, "--mode", "int8", "--keep-float", "bloc9_pointwise"]
+    first_line = assert_refused(capsys, [*argv, "--output", output], output, "bloc9_pointwise")
+    assert "Les plus proches" in first_line
+
+
+@pytest.mark.parametrize("mode", ["int8-full", "int16x8", "dynamic"])
+def test_keep_float_only_in_int8(tmp_path, capsys, mode):
+    output = tmp_path / "selectif.tflite"
+    argv = [DEMO, "--images", IMAGES, "--mode", mode, "--keep-float", "bloc7"]
+    assert_refused(capsys, [*argv, "--output", output], output, "--mode int8")
