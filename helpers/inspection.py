@@ -45,6 +45,81 @@ from helpers.units import format_percent, format_size, french
 
 EDGETPU_IO_DTYPES = ("int8", "uint8")
 
+# The TFLite builtin ops (names as LiteRT gives them in op_details) that Coral lists as
+# supported by the Edge TPU: « TensorFlow models on the Edge TPU », section « Supported
+# operations », https://coral.ai/docs/edgetpu/models-intro/#supported-operations (the table of
+# edgetpu_compiler 16). Not in it, for example: DEQUANTIZE (allowed here only at a float output,
+# which the compiler leaves to the CPU), HARD_SWISH, LEAKY_RELU, TILE. The row « LSTM » says
+# « unidirectional LSTM only », which TFLite stores as UNIDIRECTIONAL_SEQUENCE_LSTM.
+# The table's limitations are not checked here, for example: MEAN and PAD only along the x/y
+# axes (x/y/z with runtime 13+), SOFTMAX on a 1-D tensor of at most 16 000 elements,
+# STRIDED_SLICE with strides of 1, no fused activation in CONCATENATION and the pools,
+# FULLY_CONNECTED with a one-dimensional output, RESIZE_* mapped or not depending on the sizes,
+# SQUEEZE only of leading 1s (before runtime 13), at most 3 innermost dimensions larger than 1
+# (model requirements); nor the runtime version some ops need (13 or 14), nor the op versions
+# the compiler can read (see EDGETPU_CONDITIONS_MET).
+EDGETPU_OPS = frozenset(
+    {
+        "ADD",
+        "AVERAGE_POOL_2D",
+        "CONCATENATION",
+        "CONV_2D",
+        "DEPTHWISE_CONV_2D",
+        "EXPAND_DIMS",
+        "FULLY_CONNECTED",
+        "L2_NORMALIZATION",
+        "LOGISTIC",
+        "LSTM",
+        "UNIDIRECTIONAL_SEQUENCE_LSTM",
+        "MAXIMUM",
+        "MAX_POOL_2D",
+        "MEAN",
+        "MINIMUM",
+        "MUL",
+        "PACK",
+        "PAD",
+        "PRELU",
+        "QUANTIZE",
+        "REDUCE_MAX",
+        "REDUCE_MIN",
+        "RELU",
+        "RELU6",
+        "RELU_N1_TO_1",
+        "RESHAPE",
+        "RESIZE_BILINEAR",
+        "RESIZE_NEAREST_NEIGHBOR",
+        "RSQRT",
+        "SLICE",
+        "SOFTMAX",
+        "SPACE_TO_DEPTH",
+        "SPLIT",
+        "SQUARED_DIFFERENCE",
+        "SQUEEZE",
+        "STRIDED_SLICE",
+        "SUB",
+        "SUM",
+        "TANH",
+        "TRANSPOSE",
+        "TRANSPOSE_CONV",
+    }
+)
+# Coral (Edge TPU Compiler, « Parameter data caching »): roughly 8 MB of on-chip SRAM keep the
+# model's parameters, part of it reserved for the executable. The compiler streams the rest from
+# the host memory (« off-chip memory used for streaming uncached model parameters »). The size
+# of an 8-bit .tflite file stands in for the size of its parameters.
+EDGETPU_PARAMETER_MEMORY = 8_000_000
+# What inspect_model cannot check: only edgetpu_compiler says whether the model compiles. Its
+# last version, 16, refuses op versions written by newer TensorFlow releases (Coral issues:
+# « Didn't find op for builtin opcode 'CONV_2D' version '6' » with TF 2.9, 'EXP' version '2'
+# with TF 2.16, « Op builtin_code out of range » with TF 2.12).
+EDGETPU_CONDITIONS_MET = (
+    "Edge TPU : conditions nécessaires remplies, celles que ce rapport vérifie : calcul entier "
+    "en 8 bits, formes fixes, lot de 1, opérations de la liste de Coral. La compilation n'est "
+    "pas vérifiée ici : seul edgetpu_compiler la confirme (il tourne sur un PC Linux x86-64, "
+    "pas sur la Pi). Sa dernière version (16) peut refuser les versions d'opérations qu'écrit "
+    "un TensorFlow récent (« Didn't find op for builtin opcode … version … »)."
+)
+
 
 def _is_float(dtype) -> bool:
     return np.issubdtype(np.dtype(dtype), np.floating)
@@ -71,27 +146,47 @@ def _float_ops(ops: list[dict], input_indices: set, output_indices: set) -> tupl
 
 def _integer_only_reasons(inputs, outputs, boundary, compute, tensor_dtypes) -> list[str]:
     reasons = []
+    int16 = "int16" in tensor_dtypes
+    float_io = False
     for kind, entries, op, setting in (
         ("L'entrée", inputs, "QUANTIZE", "inference_input_type"),
         ("La sortie", outputs, "DEQUANTIZE", "inference_output_type"),
     ):
         for entry in entries:
             if _is_float(entry["dtype"]):
+                float_io = True
                 conversion = (
                     f" ; une opération {op} la convertit à la frontière du modèle"
                     if op in boundary
                     else ""
                 )
-                reasons.append(
-                    f"{kind} « {entry['name']} » est en {entry['dtype']}{conversion}. Pour des "
-                    f"entrées et sorties entières, convertissez avec {setting} = tf.int8 ou "
-                    "tf.uint8 (mode int8-full)."
+                # int16x8 keeps float I/O by design: the advice comes once, below.
+                advice = (
+                    ""
+                    if int16
+                    else f" Pour des entrées et sorties entières, convertissez avec {setting} = "
+                    "tf.int8 ou tf.uint8 (mode int8-full)."
                 )
+                reasons.append(
+                    f"{kind} « {entry['name']} » est en {entry['dtype']}{conversion}.{advice}"
+                )
+    if int16 and float_io:
+        reasons.append(
+            "Activations en int16 (mode int16x8, poids en int8) : l'entrée et la sortie restent "
+            "en float32, comme ce mode le prévoit. Un modèle entier seulement, entrées et sorties "
+            "comprises, c'est le mode int8-full (inference_input_type et inference_output_type = "
+            "tf.int8 ou tf.uint8)."
+        )
     if compute:
         if "float16" in tensor_dtypes:
             why = (
                 "les poids sont stockés en float16 et reconvertis (DEQUANTIZE) : le calcul se "
                 "fait en flottant (en float32 sur le processeur d'une Pi 4)"
+            )
+        elif int16:
+            why = (
+                "des activations sont en int16, mais ces opérations sont restées en float32 (pas "
+                "de version int16 dans LiteRT)"
             )
         elif "int8" in tensor_dtypes:
             why = (
@@ -108,13 +203,40 @@ def _integer_only_reasons(inputs, outputs, boundary, compute, tensor_dtypes) -> 
     return reasons
 
 
-def _edgetpu_reasons(inputs, outputs, integer_compute, tensor_details) -> list[str]:
+def _edgetpu_op_reasons(op_names: list[str], boundary: list[str]) -> list[str]:
+    """The ops outside Coral's list; a boundary QUANTIZE or DEQUANTIZE is left to the CPU."""
+    outside = Counter(op_names) - Counter(boundary)
+    names = [n for n in dict.fromkeys(op_names) if outside[n] and n not in EDGETPU_OPS]
+    if not names:
+        return []
+    if len(names) == 1:
+        what, verb, pronoun = f"l'opération {names[0]}", "ne figure pas", "la"
+    else:
+        what, verb, pronoun = f"les opérations {', '.join(names)}", "ne figurent pas", "les"
+    return [
+        f"Edge TPU : {what} {verb} dans la liste des opérations prises en charge par l'Edge "
+        f"TPU (documentation Coral) : le compilateur {pronoun} laisserait au processeur, avec "
+        "tout ce qui suit."
+    ]
+
+
+def _edgetpu_reasons(
+    inputs, outputs, integer_compute, tensor_details, tensor_dtypes, op_names, boundary
+) -> list[str]:
+    """The Edge TPU conditions this report checks that are not met: each one is a refusal."""
     reasons = []
     if not integer_compute:
         reasons.append(
             "Edge TPU : des calculs restent flottants (voir ci-dessus) ; le compilateur Edge "
             "TPU les laisserait au processeur, avec tout ce qui vient après eux."
         )
+    if tensor_dtypes.get("int16"):
+        reasons.append(
+            f"Edge TPU : activations en int16 ({tensor_dtypes['int16']} tenseurs) : l'Edge TPU "
+            "ne calcule qu'en 8 bits (int8 ou uint8) ; le compilateur laisserait ces opérations "
+            "au processeur. Pour l'Edge TPU, c'est le mode int8-full."
+        )
+    reasons += _edgetpu_op_reasons(op_names, boundary)
     for entry in inputs + outputs:
         if entry["dtype"] not in EDGETPU_IO_DTYPES and not _is_float(entry["dtype"]):
             reasons.append(
@@ -151,6 +273,21 @@ def _edgetpu_reasons(inputs, outputs, integer_compute, tensor_details) -> list[s
                 f"exemple « {dynamic[0]} » ; le compilateur Edge TPU veut des formes fixes."
             )
     return reasons + shape_reasons
+
+
+def _edgetpu_memory_warnings(size_bytes: int) -> list[str]:
+    """A warning, not a refusal: parameters beyond the on-chip memory are streamed, slower."""
+    if size_bytes <= EDGETPU_PARAMETER_MEMORY:
+        return []
+    return [
+        f"Edge TPU (avertissement, pas un refus) : le fichier fait "
+        f"{french(size_bytes / 1e6, '.1f')} Mo, plus que les "
+        f"{french(EDGETPU_PARAMETER_MEMORY / 1e6, 'g')} Mo environ de mémoire de l'Edge TPU où "
+        "le compilateur garde les paramètres (documentation Coral, « parameter data caching »). "
+        "Ce qui n'y tient pas reste dans la mémoire de l'hôte (« off-chip ») et passe vers "
+        "l'Edge TPU à chaque inférence : c'est plus lent. edgetpu_compiler affiche la "
+        "répartition."
+    ]
 
 
 def inspect_model(model: bytes | str | Path) -> dict:
@@ -197,9 +334,15 @@ def inspect_model(model: bytes | str | Path) -> dict:
     # Float only at the boundaries (QUANTIZE of a float input, DEQUANTIZE of a float output):
     # every computation is integer, which is what the Edge TPU compiler maps to the chip.
     integer_compute = not compute
-    edgetpu_reasons = _edgetpu_reasons(inputs, outputs, integer_compute, tensor_details)
+    op_names = [op["op_name"] for op in ops]
+    edgetpu_reasons = _edgetpu_reasons(
+        inputs, outputs, integer_compute, tensor_details, tensor_dtypes, op_names, boundary
+    )
     edgetpu_ready = integer_compute and not edgetpu_reasons
     reasons = integer_reasons + edgetpu_reasons
+    if integer_compute and "int16" not in tensor_dtypes:
+        # Only an 8-bit file's size is close to what the compiler puts in the Edge TPU memory.
+        reasons += _edgetpu_memory_warnings(len(content))
     if edgetpu_ready and not integer_only:
         reasons.append(
             "Edge TPU : tout le calcul est entier ; seules les conversions aux frontières "
@@ -209,10 +352,7 @@ def inspect_model(model: bytes | str | Path) -> dict:
             "aller-retour par le processeur ; des entrées et sorties entières l'évitent."
         )
     if edgetpu_ready:
-        reasons.append(
-            "Calcul entier, formes fixes, lot de 1 : prêt pour edgetpu_compiler (qui tourne "
-            "sur un PC Linux x86-64, pas sur la Pi)."
-        )
+        reasons.append(EDGETPU_CONDITIONS_MET)
     return {
         "inputs": inputs,
         "outputs": outputs,
@@ -246,6 +386,7 @@ def _format_tensor(entry: dict) -> str:
 def format_report(report: dict, title: str | None = None) -> str:
     """Le rapport de ``inspect_model`` en texte français, lisible sur un projecteur."""
     yes_no = {True: "oui", False: "non"}
+    met = {True: "remplies", False: "non remplies"}
     lines = [title] if title else []
     lines.append(f"Taille : {format_size(report['size_bytes'])}")
     lines.append("Entrées :")
@@ -259,7 +400,7 @@ def format_report(report: dict, title: str | None = None) -> str:
     if report.get("tensor_dtypes"):
         lines.append(f"Types des tenseurs : {_count_text(Counter(report['tensor_dtypes']))}")
     lines.append(f"Entier seulement : {yes_no[report['integer_only']]}")
-    lines.append(f"Prêt pour l'Edge TPU : {yes_no[report['edgetpu_ready']]}")
+    lines.append(f"Edge TPU (conditions nécessaires) : {met[report['edgetpu_ready']]}")
     lines += [f"  - {reason}" for reason in report["reasons"]]
     return "\n".join(lines)
 

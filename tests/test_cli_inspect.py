@@ -71,6 +71,7 @@ def test_inspect_prints_a_french_report_without_machine_paths(model_files):
     result = run_cli("inspect", model_files["int8"])
     assert result.returncode == 0, result.stderr
     assert "Entier seulement : non" in result.stdout
+    assert "Edge TPU (conditions nécessaires) : non remplies" in result.stdout
     assert "non quantifié" in result.stdout
     size = f"{model_files['int8'].stat().st_size / 1000:.1f}".replace(".", ",")
     assert f"Taille : {size} ko" in result.stdout

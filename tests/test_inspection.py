@@ -11,6 +11,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from helpers import inspection
 from helpers.errors import KitError
 from helpers.images import normalize
 from helpers.inspection import (
@@ -62,6 +63,62 @@ def vector_model() -> bytes:
         [module.__call__.get_concrete_function()], module
     )
     return converter.convert()
+
+
+def _quantized_vector_model(function, mode: str) -> bytes:
+    """A tiny (1, 4) -> (1, 4) model, a dense layer then ``function``, quantized with plain
+    TensorFlow calls: "int8" (float input and output, float fallback), "int8-full" (int8 input
+    and output), "float-output" (int8-full with a float32 output) or "int16x8" (int16
+    activations, int8 weights, float32 input and output)."""
+    import tensorflow as tf
+
+    class Vector(tf.Module):
+        def __init__(self):
+            weights = np.random.default_rng(0).normal(size=(4, 4)).astype(np.float32)
+            self.weights = tf.Variable(weights)
+
+        @tf.function(input_signature=[tf.TensorSpec([1, 4], tf.float32)])
+        def serve(self, x):
+            return function(x @ self.weights)
+
+    module = Vector()
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [module.serve.get_concrete_function()], module
+    )
+
+    def representative_dataset():
+        rng = np.random.default_rng(1)
+        for _ in range(8):
+            yield [rng.uniform(-3, 3, (1, 4)).astype(np.float32)]
+
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative_dataset
+    if mode == "int16x8":
+        converter.target_spec.supported_ops = [
+            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+        ]
+    elif mode != "int8":
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.float32 if mode == "float-output" else tf.int8
+    return converter.convert()
+
+
+@pytest.fixture(scope="module")
+def hard_swish_model() -> bytes:
+    """int8-full, batch 1, static shapes, but with HARD_SWISH: not in Coral's list of ops."""
+    import tensorflow as tf
+
+    # x · relu6(x + 3) / 6: the converter fuses it into one HARD_SWISH op.
+    return _quantized_vector_model(lambda x: x * tf.nn.relu6(x + 3.0) / 6.0, "int8-full")
+
+
+@pytest.fixture(scope="module")
+def int16x8_model() -> bytes:
+    """int16 activations, int8 weights, float32 input and output."""
+    import tensorflow as tf
+
+    return _quantized_vector_model(tf.nn.softmax, "int16x8")
 
 
 # --- the report: contract and verdicts ----------------------------------------------------
@@ -152,7 +209,101 @@ def test_fixed_batch_int8_full_model_is_edgetpu_ready(raw_tflite_models):
     assert report["inputs"][0]["shape_signature"] == [1, 64, 64, 3]
     assert report["integer_only"] is True
     assert report["edgetpu_ready"] is True
+    assert set(report["ops"]) <= inspection.EDGETPU_OPS
     assert any("edgetpu_compiler" in reason for reason in report["reasons"])
+
+
+def test_ready_means_necessary_conditions_with_compilation_not_verified(raw_tflite_models):
+    report = inspect_model(raw_tflite_models["int8-full"])
+    assert report["reasons"] == [inspection.EDGETPU_CONDITIONS_MET]
+    verdict = report["reasons"][-1]
+    assert verdict.startswith("Edge TPU : conditions nécessaires remplies")
+    for checked in ("calcul entier en 8 bits", "formes fixes", "lot de 1", "liste de Coral"):
+        assert checked in verdict
+    assert "n'est pas vérifiée ici : seul edgetpu_compiler la confirme" in verdict
+    assert "Linux x86-64, pas sur la Pi" in verdict
+    assert "dernière version (16)" in verdict and "TensorFlow récent" in verdict
+    assert "prêt" not in verdict.lower()
+    text = format_report(report)
+    assert "Edge TPU (conditions nécessaires) : remplies" in text
+    assert "Prêt pour" not in text
+
+
+def test_op_outside_coral_list_is_named_and_blocks_the_edgetpu_verdict(hard_swish_model):
+    report = inspect_model(hard_swish_model)
+    assert "HARD_SWISH" in report["ops"] and "HARD_SWISH" not in inspection.EDGETPU_OPS
+    # Everything else passes: integer only, int8 input and output, batch 1, static shapes.
+    assert report["integer_only"] is True
+    assert report["edgetpu_ready"] is False
+    assert report["reasons"] == [
+        "Edge TPU : l'opération HARD_SWISH ne figure pas dans la liste des opérations prises en "
+        "charge par l'Edge TPU (documentation Coral) : le compilateur la laisserait au "
+        "processeur, avec tout ce qui suit."
+    ]
+    assert "Edge TPU (conditions nécessaires) : non remplies" in format_report(report)
+
+
+def test_several_ops_outside_the_list_are_named_in_model_order():
+    import tensorflow as tf
+
+    # int8 with float fallback: SIN has no int8 kernel and stays float between a DEQUANTIZE
+    # and a QUANTIZE, inside the model.
+    report = inspect_model(_quantized_vector_model(tf.math.sin, "int8"))
+    assert report["edgetpu_ready"] is False
+    (reason,) = [r for r in report["reasons"] if "ne figure" in r]
+    assert reason.startswith("Edge TPU : les opérations DEQUANTIZE, SIN ne figurent pas dans la")
+    assert "le compilateur les laisserait au processeur, avec tout ce qui suit." in reason
+
+
+def test_dequantize_of_a_float_output_is_allowed_at_the_boundary():
+    import tensorflow as tf
+
+    report = inspect_model(_quantized_vector_model(tf.nn.softmax, "float-output"))
+    assert report["outputs"][0]["dtype"] == "float32"
+    assert "DEQUANTIZE" in report["ops"] and "DEQUANTIZE" not in inspection.EDGETPU_OPS
+    assert report["edgetpu_ready"] is True
+    assert not any("ne figure" in reason for reason in report["reasons"])
+    assert any("conversions aux frontières (DEQUANTIZE)" in r for r in report["reasons"])
+
+
+def test_int16_activations_are_not_for_the_edgetpu(int16x8_model):
+    report = inspect_model(int16x8_model)
+    assert report["tensor_dtypes"].get("int16", 0) > 0
+    assert (report["inputs"][0]["dtype"], report["outputs"][0]["dtype"]) == ("float32", "float32")
+    assert report["float_ops"] == []  # integer inside: only the boundary conversions are float
+    assert report["integer_only"] is False
+    assert report["edgetpu_ready"] is False
+    (int16,) = [r for r in report["reasons"] if r.startswith("Edge TPU : activations en int16")]
+    assert "activations en int16 (" in int16 and "l'Edge TPU ne calcule qu'en 8 bits" in int16
+    # The integer-only reasons speak of int16x8's float input and output as its design, without
+    # advising int8 input and output for each of them.
+    assert any("mode int16x8" in r and "comme ce mode le prévoit" in r for r in report["reasons"])
+    assert not any("convertissez avec inference_input_type" in r for r in report["reasons"])
+    assert not any("tout le calcul est entier" in r for r in report["reasons"])
+    assert inspection.EDGETPU_CONDITIONS_MET not in report["reasons"]
+    assert "Edge TPU (conditions nécessaires) : non remplies" in format_report(report)
+
+
+def test_a_file_larger_than_the_edgetpu_memory_is_a_warning_not_a_refusal(
+    raw_tflite_models, monkeypatch
+):
+    content = raw_tflite_models["int8-full"]
+    assert inspection.EDGETPU_PARAMETER_MEMORY == 8_000_000  # Coral: roughly 8 MB of SRAM
+    assert not any("avertissement" in r for r in inspect_model(content)["reasons"])
+    # A smaller memory stands in for a file of more than 8 MB.
+    monkeypatch.setattr(inspection, "EDGETPU_PARAMETER_MEMORY", len(content) - 1)
+    report = inspect_model(content)
+    assert report["edgetpu_ready"] is True
+    (warning,) = [r for r in report["reasons"] if "avertissement" in r]
+    assert warning.startswith("Edge TPU (avertissement, pas un refus) : le fichier fait ")
+    assert "parameter data caching" in warning and "off-chip" in warning
+    assert "plus lent" in warning
+    assert report["reasons"][-1] == inspection.EDGETPU_CONDITIONS_MET
+    # A float file is not what the compiler would place: no warning for it.
+    monkeypatch.setattr(inspection, "EDGETPU_PARAMETER_MEMORY", 1)
+    assert not any(
+        "avertissement" in r for r in inspect_model(raw_tflite_models["float32"])["reasons"]
+    )
 
 
 def test_free_size_model_is_integer_only_but_not_edgetpu_ready(free_size_model):
@@ -184,11 +335,11 @@ def test_int8_weights_are_quantized_per_channel(raw_tflite_models):
 def test_report_in_french_shows_both_verdicts(raw_tflite_models, free_batch_int8_full):
     text = format_report(inspect_model(raw_tflite_models["int8-full"]), title="int8-full")
     assert "Entier seulement : oui" in text
-    assert "Prêt pour l'Edge TPU : oui" in text
+    assert "Edge TPU (conditions nécessaires) : remplies" in text
     assert "point zéro -1" in text
     text = format_report(inspect_model(free_batch_int8_full), title="lot libre")
     assert "Entier seulement : oui" in text
-    assert "Prêt pour l'Edge TPU : non" in text
+    assert "Edge TPU (conditions nécessaires) : non remplies" in text
 
 
 def test_sizes_are_in_ko_of_1000_bytes_like_the_rest_of_the_course(raw_tflite_models):
