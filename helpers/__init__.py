@@ -16,6 +16,8 @@ module                     rôle                                                
 ``calibration``            le jeu de données représentatif, la quantification affine   01
 ``inspection``             types, verdicts, précision, latence d'un ``.tflite``        03
 ``quantization``           les modes et la conversion                                  02
+``debugging``              couches en cause (débogueur), quantification sélective      06
+``quantizer_engine``       le second moteur : LiteRT Quantizer                         06
 ``detection``              détecteur : décodage, NMS, annotations COCO, mAP            05
 ``export``                 écriture sûre, métadonnées, vérification, dossier de la Pi  04
 ``plots``                  toutes les figures (chaque fonction renvoie la sienne)
@@ -47,6 +49,8 @@ LAYERS = (
     "calibration",
     "inspection",
     "quantization",
+    "debugging",
+    "quantizer_engine",
     "detection",
     "export",
     "plots",

@@ -54,6 +54,7 @@ from helpers.quantization import (
     conversion_report,
     convert,
 )
+from helpers.quantizer_engine import ENGINES, check_engine, quantize_with_litert_quantizer
 from helpers.runtime import (
     load_interpreter,
     metadata_path,
@@ -88,7 +89,9 @@ def quantize_command(args) -> int:
             f"Le mode {mode} a besoin d'images d'étalonnage : ajoutez --images DOSSIER (au moins "
             f"{args.min_images} images représentatives, PNG ou JPEG)."
         )
-    if args.keep_float and mode != "int8":
+    check_engine(args.engine, mode, io_type, args.output_type)
+    litert = args.engine == "litert-quantizer"
+    if args.keep_float and mode != "int8" and not litert:
         raise KitError(
             f"--keep-float garde des couches en flottant : le modèle ne peut plus être {mode}. "
             "Cette quantification sélective se fait en mode int8 (entrée et sortie flottantes, "
@@ -108,7 +111,14 @@ def quantize_command(args) -> int:
             file=sys.stderr,
         )
     kept = []
-    if args.keep_float:
+    if litert:
+        started = time.perf_counter()
+        model_bytes, _ = quantize_with_litert_quantizer(
+            model, mode, dataset, args.input_size, no_quantize=args.keep_float or ()
+        )
+        report = conversion_report(mode, model_bytes, time.perf_counter() - started)
+        kept = list(args.keep_float or ())
+    elif args.keep_float:
         started = time.perf_counter()
         model_bytes, kept = quantize_keeping_float(model, dataset, args.keep_float, args.input_size)
         report = conversion_report(mode, model_bytes, time.perf_counter() - started)
@@ -145,7 +155,9 @@ def quantize_command(args) -> int:
     if mode == "int8-full":
         extra["io_type"] = io_type
         extra["output_type"] = args.output_type or io_type
-    if kept:
+    if litert:
+        extra["engine"] = "litert-quantizer"
+    if args.keep_float:
         extra["keep_float"] = {"patterns": list(args.keep_float), "tensors": kept}
     if dataset is not None:
         extra["calibration"] = {
@@ -201,8 +213,10 @@ def debug_command(args) -> int:
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
-        print(f"Débogueur de quantification (mode int8) : {_shown(args.model_dir)}, "
-              f"{len(dataset)} images de {_shown(args.images)}")
+        print(
+            f"Débogueur de quantification (mode int8) : {_shown(args.model_dir)}, "
+            f"{len(dataset)} images de {_shown(args.images)}"
+        )
         print(format_debug_table(result))
     return 0
 
@@ -451,6 +465,13 @@ def _add_course_commands(commands) -> None:
         metavar="MOTIF",
         help="mode int8 : garde en flottant les tenseurs dont le nom contient MOTIF (expression "
         "régulière ; répétable ; noms donnés par la commande debug)",
+    )
+    quantize.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=ENGINES[0],
+        help="tflite-converter (défaut : le convertisseur de TensorFlow) | litert-quantizer "
+        "(LiteRT Quantizer, modes dynamic et int8-full ; notebook 06)",
     )
     quantize.add_argument("--force", action="store_true", help="remplace FILE s'il existe")
     quantize.set_defaults(handler=quantize_command)

@@ -1,0 +1,158 @@
+"""Le second moteur de quantification : LiteRT Quantizer (paquet ``litert-quantizer``, le
+successeur d'``ai-edge-quantizer``), à côté du convertisseur de TensorFlow (notebook 06,
+``quantize --engine litert-quantizer``).
+
+Le convertisseur quantifie pendant la conversion du SavedModel ; LiteRT Quantizer part du
+``.tflite`` flottant et applique une « recette » (quelles opérations, combien de bits), règle
+par règle : on peut y exclure des couches par une expression régulière, comme ``--keep-float``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+
+from helpers.debugging import match_tensors, tensor_names
+from helpers.errors import KitError, quiet_tensorflow
+from helpers.models import FloatModel, check_saved_model_dir, load_saved_model
+from helpers.quantization import check_representative_dataset, convert
+
+ENGINES = ("tflite-converter", "litert-quantizer")
+# What LiteRT Quantizer makes from a float .tflite: int8 weights with float activations, or int8
+# weights and activations with int8 input and output (its static recipe has no float I/O form).
+LITERT_QUANTIZER_MODES = ("dynamic", "int8-full")
+
+
+def check_engine(engine: str, mode: str, io_type: str = "int8", output_type=None) -> None:
+    """Refuse en français ce que le moteur ne sait pas faire (avant toute conversion)."""
+    if engine not in ENGINES:
+        raise KitError(f"Moteur inconnu « {engine} » : choisissez parmi {', '.join(ENGINES)}.")
+    if engine != "litert-quantizer":
+        return
+    if mode not in LITERT_QUANTIZER_MODES:
+        raise KitError(
+            f"LiteRT Quantizer ne produit pas le mode {mode} dans ce kit : il fait dynamic "
+            "(poids int8) et int8-full (poids et activations int8, entrée et sortie int8). "
+            "Pour les autres modes, gardez le moteur par défaut (tflite-converter)."
+        )
+    if io_type != "int8" or output_type is not None:
+        raise KitError(
+            "LiteRT Quantizer donne une entrée et une sortie int8 en int8-full ; il ne sait "
+            "pas produire du uint8 ni une sortie float32. Retirez --io-type / --output-type, ou "
+            "gardez le moteur par défaut (tflite-converter)."
+        )
+
+
+def _recipe(mode: str):
+    from litert_quantizer import recipe
+
+    return recipe.dynamic_wi8_afp32() if mode == "dynamic" else recipe.static_wi8_ai8()
+
+
+def calibration_data(float_bytes: bytes, representative_dataset) -> dict:
+    """Le jeu de données représentatif au format de LiteRT Quantizer :
+    ``{signature: ({nom de l'entrée: tableau} pour chaque image)}``, lu une image à la fois."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    signatures = Interpreter(model_content=float_bytes).get_signature_list()
+    (key, signature), *others = signatures.items()
+    if others or len(signature["inputs"]) != 1:
+        raise KitError(
+            "LiteRT Quantizer est branché ici pour un modèle à une signature et une entrée image."
+        )
+    return {key: _Samples(representative_dataset, signature["inputs"][0])}
+
+
+class _Samples:
+    """The images one at a time, as often as asked: a list of 500 images at 640×640 would take
+    2.4 GB in float32, and the quantizer goes through the data twice (it counts it first)."""
+
+    def __init__(self, dataset, name: str):
+        self.dataset, self.name = dataset, name
+
+    def __iter__(self):
+        return ({self.name: sample[0]} for sample in self.dataset())
+
+    def __len__(self) -> int:
+        return (
+            sum(1 for _ in self.dataset())
+            if not hasattr(self.dataset, "__len__")
+            else len(self.dataset)
+        )
+
+
+def quantize_with_litert_quantizer(
+    model, mode: str, representative_dataset=None, input_size=None, no_quantize=()
+) -> tuple[bytes, bytes]:
+    """Quantifie avec LiteRT Quantizer : ``(octets du .tflite quantifié, octets du flottant)``.
+
+    Le SavedModel est d'abord converti en ``.tflite`` flottant, pour un lot de 1 (formes fixes,
+    comme int8-full) ; puis ``Quantizer(float).load_quantization_recipe(recette)``,
+    ``calibrate`` (mode int8-full) et ``quantize``. ``no_quantize`` : expressions régulières
+    des couches à laisser en flottant (règle ``no_quantize`` de la recette).
+    Introduit dans le notebook 06.
+    """
+    from litert_quantizer import qtyping, quantizer
+
+    check_engine("litert-quantizer", mode)
+    if not isinstance(model, FloatModel):
+        check_saved_model_dir(model)
+        model = load_saved_model(model)
+    height, width, channels = model.input.image_shape(input_size)
+    if mode == "int8-full":
+        if representative_dataset is None:
+            raise KitError(
+                "Le mode int8-full étalonne les activations : il faut des images d'étalonnage "
+                "(--images DOSSIER)."
+            )
+        check_representative_dataset(representative_dataset, (1, height, width, channels))
+    float_bytes, _ = convert(model, "float32", input_size=(height, width))
+    if no_quantize:
+        match_tensors(no_quantize, tensor_names(float_bytes))  # a typo is refused, named
+    try:
+        with quiet_tensorflow(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            engine = quantizer.Quantizer(float_bytes, _recipe(mode))
+            for pattern in no_quantize:
+                engine.update_quantization_recipe(
+                    regex=pattern,
+                    operation_name=qtyping.TFLOperationName.ALL_SUPPORTED,
+                    algorithm_key="no_quantize",
+                )
+            calibration = None
+            if engine.need_calibration:
+                calibration = engine.calibrate(
+                    calibration_data(float_bytes, representative_dataset), num_threads=1
+                )
+            result = engine.quantize(calibration, enable_progress_report=False)
+    except KitError:
+        raise
+    except Exception as error:  # ValueError, RuntimeError from the quantizer: explained
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        raise KitError(
+            f"LiteRT Quantizer a échoué : {lines[0][:300] if lines else type(error).__name__}. "
+            "Essayez le moteur par défaut (tflite-converter) pour comparer."
+        ) from error
+    return bytes(result.quantized_model), float_bytes
+
+
+def validate_snr(float_bytes: bytes, quantized_bytes: bytes, representative_dataset, samples=8):
+    """``validate()`` de LiteRT Quantizer : le SNR (en dB) de chaque tenseur du modèle
+    quantifié face au flottant, sur ``samples`` images. ``{nom du tenseur: snr_db}``, trié du
+    pire au meilleur. Introduit dans le notebook 06."""
+    from litert_quantizer import quantizer
+    from litert_quantizer.utils.validation_utils import ValidationErrorMetric
+
+    data = calibration_data(float_bytes, representative_dataset)
+    data = {key: list(itertools.islice(values, samples)) for key, values in data.items()}
+    with quiet_tensorflow(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        engine = quantizer.Quantizer(float_bytes, previous_quantized_model=quantized_bytes)
+        result = engine.validate(test_data=data, error_metrics=[ValidationErrorMetric.SNR])
+    # The quantizer gives the SNR as a power ratio; decibels are what a reader compares.
+    snr = {
+        name: 10 * math.log10(values["snr"]) if values["snr"] > 0 else -math.inf
+        for name, values in result.get_all_tensor_results().items()
+    }
+    return dict(sorted(snr.items(), key=lambda item: item[1]))
