@@ -15,9 +15,13 @@ erreurs classiques (arrondi oublié, bornes du type, signe du point zéro, fichi
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 
+from helpers.calibration import peak_memory_while_consuming
+from helpers.images import normalize, read_image
 from helpers.units import BYTES_PER_KO, french
 
 
@@ -112,4 +116,142 @@ def check_int8_size_answer(int8_kernels_kb, variables) -> str:
         f"{french(answer, 'g')} ko : pas tout à fait. Repérez les noyaux dans le tableau des "
         "variables (les formes à plusieurs dimensions), additionnez leurs valeurs, puis comptez "
         "la place d'une valeur int8 ; donnez le résultat en ko (1 ko = 1000 octets)."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 01: a representative dataset in [0, 1]
+# --------------------------------------------------------------------------------------------
+
+
+def _check_unit_example(item, number: int, expected: np.ndarray, path: Path) -> None:
+    shape = expected.shape
+    where = f"Exemple n° {number}"
+    if isinstance(item, np.ndarray):
+        raise AssertionError(
+            f"{where} : un tableau seul. Le convertisseur attend une liste, avec un tableau par "
+            "entrée du modèle : yield [tableau]."
+        )
+    if isinstance(item, tuple):
+        raise AssertionError(f"{where} : un tuple. Produisez une liste : yield [tableau].")
+    if not isinstance(item, list):
+        raise AssertionError(
+            f"{where} : {type(item).__name__}. Chaque exemple est une liste contenant un tableau "
+            "numpy : yield [tableau]."
+        )
+    if len(item) != 1:
+        raise AssertionError(
+            f"{where} : une liste de {len(item)} éléments. Le modèle a une seule entrée : "
+            "yield [tableau], un seul tableau dans la liste."
+        )
+    array = item[0]
+    if not isinstance(array, np.ndarray):
+        raise AssertionError(
+            f"{where} : la liste contient {type(array).__name__}, pas un tableau numpy : "
+            "np.asarray(image, dtype=np.float32)."
+        )
+    if array.dtype == np.float64:
+        raise AssertionError(
+            f"{where} : type float64, le piège classique de np.asarray(image) / 255.0. Le "
+            "convertisseur veut du float32 : np.asarray(image, dtype=np.float32) / 255.0."
+        )
+    if array.dtype != np.float32:
+        hint = (
+            " : les pixels ne sont pas normalisés. Convertissez en float32 et divisez par 255."
+            if np.issubdtype(array.dtype, np.integer)
+            else " : convertissez en float32 (dtype=np.float32)."
+        )
+        raise AssertionError(f"{where} : type {array.dtype}{hint}")
+    if array.shape != shape:
+        hint = (
+            f" : il manque l'axe du lot, tableau[np.newaxis] donne {shape}."
+            if array.shape == shape[1:]
+            else f" : il faut {shape}, (1, hauteur, largeur, canaux), avec la taille et les "
+            "canaux du modèle."
+        )
+        raise AssertionError(f"{where} : forme {array.shape}{hint}")
+    low, high = float(array.min()), float(array.max())
+    if high > 1.0 + 1e-6 or low < -1e-6:
+        if high > 2.0:
+            hint = "des pixels 0..255 non normalisés : divisez par 255."
+        elif low < 0:
+            hint = (
+                "c'est la normalisation symmetric [-1, 1] ; ce modèle attend [0, 1] : divisez "
+                "simplement par 255, sans décalage."
+            )
+        else:
+            hint = "la normalisation unit donne [0, 1] : divisez par 255."
+        raise AssertionError(
+            f"{where} : valeurs dans [{french(low)}, {french(high)}], {hint}"
+        )
+    if not np.allclose(array, expected, atol=1e-6):
+        height, width, channels = shape[1:]
+        raise AssertionError(
+            f"{where} : ce n'est pas l'image {path.name} préparée comme le kit. Gardez l'ordre de "
+            f"calibration_files (triée), convertissez en {'RGB' if channels == 3 else 'L'}, "
+            f"redimensionnez en {width}×{height} et divisez par 255."
+        )
+
+
+def check_unit_dataset_answer(unit_dataset, calibration_files, input_shape, count: int = 100) -> str:
+    """Vérifie l'exercice du notebook 01 : ``unit_dataset`` est un générateur qui produit les
+    ``count`` premières images de ``calibration_files``, normalisées dans [0, 1], au format du
+    convertisseur (``[float32 (1, H, W, C)]``), une image à la fois. ``input_shape`` est
+    ``(hauteur, largeur, canaux)`` du modèle. Renvoie un message ; lève ``AssertionError``
+    (indice en français) sur une mauvaise réponse. Introduit dans le notebook 01."""
+    todo = (
+        "À vous : écrivez le corps de unit_dataset (un yield [tableau] par image, dans la "
+        "boucle sur les fichiers), puis relancez cette cellule."
+    )
+    if _is_placeholder(unit_dataset):
+        return todo
+    if not callable(unit_dataset):
+        raise AssertionError(
+            "unit_dataset doit être une fonction sans argument (def unit_dataset(): ...) : le "
+            "convertisseur l'appelle lui-même, et la rappelle pour recommencer."
+        )
+    produced = unit_dataset()
+    if produced is None:
+        return todo
+    if isinstance(produced, (list, tuple)):
+        raise AssertionError(
+            "unit_dataset() renvoie une liste toute faite : toutes les images restent en mémoire, "
+            "comme avec le chargeur de la capsule. Écrivez un générateur : yield [tableau] pour "
+            "chaque image, dans la boucle."
+        )
+    if not isinstance(produced, Iterator):
+        raise AssertionError(
+            f"unit_dataset() renvoie {type(produced).__name__} : c'est un générateur qu'il faut, "
+            "avec yield [tableau] pour chaque image."
+        )
+    height, width, channels = (int(v) for v in input_shape)
+    paths = [Path(p) for p in calibration_files][:count]
+    number = 0
+    for number, item in enumerate(produced, start=1):
+        if number > len(paths):
+            raise AssertionError(
+                f"Plus de {len(paths)} exemples : limitez-vous aux {count} premières images "
+                f"(calibration_files[:{count}])."
+            )
+        path = paths[number - 1]
+        expected = normalize(read_image(path, (height, width), channels), "unit")[np.newaxis]
+        _check_unit_example(item, number, expected, path)
+    if number < len(paths):
+        raise AssertionError(
+            f"{number} exemple(s) produit(s) : il en faut {len(paths)}, les {count} premières "
+            f"images de calibration_files (calibration_files[:{count}])."
+        )
+    # Streaming keeps a few copies of one image; loading everything first keeps them all.
+    one_image = height * width * channels * np.dtype(np.float32).itemsize
+    _, peak = peak_memory_while_consuming(unit_dataset)
+    if len(paths) >= 20 and peak > 10 * one_image:
+        raise AssertionError(
+            f"Le parcours de unit_dataset occupe environ {round(peak / one_image)} fois une image : "
+            "il charge les images avant de les donner, comme le chargeur de la capsule (en "
+            "640×640, 4,9 Mo par image). Lisez, préparez et donnez chaque image dans la même "
+            "boucle, sans liste."
+        )
+    return (
+        f"Bravo : {len(paths)} exemples float32 de forme (1, {height}, {width}, {channels}) "
+        "dans [0, 1], les mêmes que ceux du kit (normalisation unit), lus une image à la fois."
     )
