@@ -511,7 +511,7 @@ def _add_course_commands(commands) -> None:
         prog="python -m helpers inspect",
         help="types, paramètres de quantification, opérations et verdicts d'un .tflite",
         description="Rapport sur FILE.tflite : entrées, sorties, opérations, verdicts "
-        "« entier seulement » et « prêt pour l'Edge TPU ».",
+        "« entier seulement » et « Edge TPU (conditions nécessaires) ».",
     )
     inspect.add_argument("tflite_file", metavar="FILE.tflite", help="modèle TFLite à inspecter")
     inspect.add_argument("--json", action="store_true", help="un seul objet JSON sur la sortie")
