@@ -22,6 +22,7 @@ import numpy as np
 
 from helpers.calibration import peak_memory_while_consuming
 from helpers.images import normalize, read_image
+from helpers.runtime import dequantize, quantization_params, quantize
 from helpers.units import BYTES_PER_KO, french
 
 
@@ -254,4 +255,187 @@ def check_unit_dataset_answer(unit_dataset, calibration_files, input_shape, coun
     return (
         f"Bravo : {len(paths)} exemples float32 de forme (1, {height}, {width}, {channels}) "
         "dans [0, 1], les mêmes que ceux du kit (normalisation unit), lus une image à la fois."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 03: quantize by hand, and what the integer 0 means
+# --------------------------------------------------------------------------------------------
+
+# (values, scale, zero point, dtype): each case catches a classic mistake.
+QUANTIZE_CASES = (
+    ((0.2, 1.3, -1.3, 2.4), 0.5, 0, np.int8),  # rounding: 2.6 -> 3, not 2
+    ((0.0, 0.5, -0.5), 0.25, -3, np.int8),  # the zero point is added
+    ((100.0, -100.0, 0.3), 0.5, 10, np.int8),  # the bounds of int8
+    ((-1.0, 0.0, 0.5, 2.0, -2.0), 1 / 128, 128, np.uint8),  # the bounds of the asked type
+)
+
+
+def _quantize_variants(values, scale, zero_point, dtype) -> list[tuple[np.ndarray, str]]:
+    """What classic mistakes would give, each with its hint."""
+    info, int8 = np.iinfo(dtype), np.iinfo(np.int8)
+    x = np.asarray(values, dtype=np.float64)
+
+    def bounded(q, limits=info):
+        return np.clip(q, limits.min, limits.max).astype(dtype)
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        return [
+            (bounded(np.trunc(x / scale) + zero_point), "Il manque l'arrondi : astype tronque "
+             "vers zéro (2,6 devient 2 au lieu de 3). Arrondissez x / échelle à l'entier le plus "
+             "proche (np.round) avant d'ajouter le point zéro."),
+            (bounded(np.floor(x / scale) + zero_point), "np.floor arrondit vers le bas (-2,6 "
+             "devient -3, mais 2,6 devient 2) : il faut l'entier le plus proche, np.round."),
+            ((np.round(x / scale) + zero_point).astype(np.int64).astype(dtype), "Il manque les "
+             f"bornes du type : {np.dtype(dtype).name} va de {info.min} à {info.max}, et astype "
+             "ne borne pas (210 devient -46 en int8). Bornez avec np.clip(q, "
+             "np.iinfo(dtype).min, np.iinfo(dtype).max) avant astype(dtype)."),
+            (bounded(np.round(x / scale) - zero_point), "Le point zéro s'ajoute : q = round(x / "
+             "échelle) + point zéro (le réel 0 doit donner le point zéro)."),
+            (bounded(np.round(x / scale)), "Il manque le point zéro : q = round(x / échelle) + "
+             "point zéro."),
+            (bounded(np.round(x * scale) + zero_point), "Divisez par l'échelle : q = round(x / "
+             "échelle) + point zéro (on multiplie par l'échelle pour revenir aux réels)."),
+            (bounded(np.round(x / scale) + zero_point, int8), "Les bornes dépendent du type "
+             f"demandé : {np.dtype(dtype).name} va de {info.min} à {info.max}. Prenez-les dans "
+             "np.iinfo(dtype), pas celles de int8."),
+        ]
+
+
+def _call_quantize(function, values, scale, zero_point, dtype):
+    where = (
+        f"x = {[french(v, 'g') for v in values]}, échelle {french(scale, 'g')}, point zéro "
+        f"{zero_point}, type {np.dtype(dtype).name}"
+    ).replace("'", "")
+    try:
+        result = function(np.array(values, dtype=np.float32), scale, zero_point, dtype)
+    except Exception as error:
+        raise AssertionError(
+            f"quantize_by_hand a levé {type(error).__name__} ({error}) pour {where}."
+        ) from error
+    return result, where
+
+
+def _check_quantize_by_hand(function) -> bool:
+    """True when the function answers right, False when it still returns None."""
+    for values, scale, zero_point, dtype in QUANTIZE_CASES:
+        result, where = _call_quantize(function, values, scale, zero_point, dtype)
+        if result is None:
+            return False
+        expected = np.clip(
+            np.round(np.asarray(values, dtype=np.float32) / np.float32(scale)) + zero_point,
+            np.iinfo(dtype).min,
+            np.iinfo(dtype).max,
+        ).astype(dtype)
+        got = np.asarray(result)
+        if got.shape != expected.shape:
+            raise AssertionError(
+                f"Pour {where}, le résultat a la forme {got.shape} au lieu de {expected.shape} : "
+                "quantifiez chaque valeur, sans changer la forme du tableau."
+            )
+        if not np.array_equal(got.astype(np.float64), expected.astype(np.float64)):
+            hint = next(
+                (text for wrong, text in _quantize_variants(values, scale, zero_point, dtype)
+                 if np.array_equal(got.astype(np.float64), wrong.astype(np.float64))),
+                "Formule : q = clip(round(x / échelle) + point zéro, min du type, max du type).",
+            )
+            raise AssertionError(
+                f"Pour {where}, vous obtenez {got.tolist()} au lieu de {expected.tolist()}. {hint}"
+            )
+        if got.dtype != np.dtype(dtype):
+            raise AssertionError(
+                f"Pour {where}, les bons entiers, mais en {got.dtype} : le résultat doit être du "
+                "type demandé ; terminez par .astype(dtype)."
+            )
+    return True
+
+
+def _check_on_images(function, images, input_detail) -> None:
+    """The student's integers equal LiteRT's on real images, to one step at exact halves."""
+    scale, zero_point = quantization_params(input_detail)
+    dtype = np.dtype(input_detail["dtype"]).type
+    expected = quantize(images, input_detail)
+    try:
+        got = np.asarray(function(np.asarray(images, dtype=np.float32), scale, zero_point, dtype))
+    except Exception as error:
+        raise AssertionError(
+            f"quantize_by_hand a levé {type(error).__name__} ({error}) sur les images de test."
+        ) from error
+    if got.shape != expected.shape:
+        raise AssertionError(
+            f"Sur les images, le résultat a la forme {got.shape} au lieu de {expected.shape}."
+        )
+    # Pixels land near halves (x / s = p - 127.5): float64 and float32 may round them apart,
+    # so there either neighbour of x / s is right.
+    info = np.iinfo(dtype)
+    ratio = np.asarray(images, dtype=np.float64) / scale
+    near_half = np.abs(np.abs(ratio - np.floor(ratio)) - 0.5) < 1e-3
+    below = np.clip(np.floor(ratio) + zero_point, info.min, info.max)
+    above = np.clip(np.ceil(ratio) + zero_point, info.min, info.max)
+    got = got.astype(np.float64)
+    wrong = np.where(near_half, (got != below) & (got != above), got != expected)
+    if np.any(wrong):
+        raise AssertionError(
+            f"Sur les images de test, {int(np.sum(wrong))} entiers diffèrent de ceux de LiteRT "
+            f"(échelle {french(scale, '.6f')}, point zéro {zero_point}) : arrondissez à "
+            "l'entier le plus proche avec np.round, ajoutez le point zéro, puis bornez."
+        )
+
+
+def check_quantize_by_hand_answer(
+    quantize_by_hand, real_of_zero, input_detail, output_detail, images
+) -> str:
+    """Vérifie l'exercice du notebook 03. ``quantize_by_hand(values, scale, zero_point, dtype)``
+    doit arrondir, ajouter le point zéro et borner au type (``np.int8`` ou ``np.uint8``) : elle
+    est essayée sur de petits cas, puis comparée à LiteRT sur ``images`` avec les paramètres
+    d'``input_detail``. ``real_of_zero`` est le réel que représente l'entier 0 en sortie
+    (``output_detail``). Renvoie un message ; lève ``AssertionError`` (indice en français) sur une
+    mauvaise réponse. Introduit dans le notebook 03."""
+    pending = []
+    if _is_placeholder(quantize_by_hand):
+        pending.append("complétez quantize_by_hand")
+    elif not callable(quantize_by_hand):
+        raise AssertionError(
+            "quantize_by_hand doit rester une fonction (def quantize_by_hand(values, scale, "
+            "zero_point, dtype=np.int8): ...)."
+        )
+    elif not _check_quantize_by_hand(quantize_by_hand):
+        pending.append("complétez quantize_by_hand (elle renvoie encore None)")
+    else:
+        _check_on_images(quantize_by_hand, images, input_detail)
+
+    out_scale, out_zero_point = quantization_params(output_detail)
+    expected = float(dequantize(np.array([0], dtype=output_detail["dtype"]), output_detail)[0])
+    if _is_placeholder(real_of_zero):
+        pending.append("remplacez None dans real_of_zero par votre calcul")
+    else:
+        answer = _number(real_of_zero, "real_of_zero")
+        if abs(answer - expected) > 1e-6:
+            in_scale, in_zero_point = quantization_params(input_detail)
+            mistakes = [
+                (out_scale * out_zero_point, "Attention au signe : x = échelle × (q − point "
+                 "zéro), avec q = 0."),
+                (0.0, f"L'entier 0 ne représente pas le réel 0 : c'est le point zéro "
+                 f"({out_zero_point}) qui représente 0. Appliquez x = échelle × (q − point "
+                 "zéro) avec q = 0."),
+                (float(out_zero_point), "C'est le point zéro, un entier : appliquez x = échelle "
+                 "× (q − point zéro) avec q = 0."),
+                (-float(out_zero_point), "Il manque l'échelle : x = échelle × (q − point zéro)."),
+                (in_scale * (0 - in_zero_point), "Ce sont les paramètres de l'entrée : prenez "
+                 "ceux de la sortie (output_scale, output_zero_point)."),
+            ]
+            hint = next(
+                (text for value, text in mistakes if abs(answer - value) <= 1e-6),
+                "Relisez x = échelle × (q − point zéro), avec q = 0 et les paramètres de la "
+                "sortie (output_scale, output_zero_point).",
+            )
+            raise AssertionError(f"real_of_zero = {french(answer, 'g')} : inexact. {hint}")
+
+    if pending:
+        return "À vous : " + ", puis ".join(pending) + " ; relancez ensuite cette cellule."
+    return (
+        "Bravo : quantize_by_hand arrondit, ajoute le point zéro et borne au type (int8 comme "
+        f"uint8), et donne les entiers de LiteRT sur {len(images)} images de test. L'entier 0 en "
+        f"sortie vaut {french(expected, 'g')} : ce n'est pas le réel 0, que représente le point "
+        f"zéro ({out_zero_point})."
     )

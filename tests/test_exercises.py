@@ -11,9 +11,11 @@ from PIL import Image
 
 from helpers.exercises import (
     check_int8_size_answer,
+    check_quantize_by_hand_answer,
     check_unit_dataset_answer,
 )
 from helpers.images import normalize, read_image
+from helpers.runtime import quantize
 
 # --------------------------------------------------------------------------------------------
 # Notebook 00: the int8 size of the kernels
@@ -185,3 +187,159 @@ def test_unit_dataset_that_loads_everything_first_is_rejected(image_files):
         check_unit_dataset_answer(capsule_dataset, image_files, SHAPE, count=COUNT)
     with pytest.raises(AssertionError, match="générateur"):
         check_unit_dataset_answer(a_list, image_files, SHAPE, count=COUNT)
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 03: quantize by hand, and what the integer 0 means
+# --------------------------------------------------------------------------------------------
+
+INPUT_DETAIL = {"name": "image", "dtype": np.int8, "quantization": (2 / 255, -1)}
+OUTPUT_DETAIL = {"name": "probabilites", "dtype": np.int8, "quantization": (1 / 256, -128)}
+IMAGES = (
+    np.random.default_rng(0).integers(0, 256, (3, 8, 8, 3)).astype(np.float32) * (2 / 255) - 1
+).astype(np.float32)
+REAL_OF_ZERO = 0.5  # (1/256) × (0 − (−128))
+
+
+def right_quantize(values, scale, zero_point, dtype=np.int8):
+    limits = np.iinfo(dtype)
+    quantized = np.round(np.asarray(values) / scale) + zero_point
+    return np.clip(quantized, limits.min, limits.max).astype(dtype)
+
+
+def check(function, real_of_zero=REAL_OF_ZERO):
+    return check_quantize_by_hand_answer(
+        function, real_of_zero, INPUT_DETAIL, OUTPUT_DETAIL, IMAGES
+    )
+
+
+def test_quantize_placeholders_get_instructions():
+    def to_write(values, scale, zero_point, dtype=np.int8):
+        return None  # à compléter
+
+    assert check(None, None).startswith("À vous")
+    assert check(to_write, None).startswith("À vous")
+    message = check(right_quantize, None)
+    assert message.startswith("À vous") and "real_of_zero" in message
+    message = check(to_write, REAL_OF_ZERO)
+    assert message.startswith("À vous") and "quantize_by_hand" in message
+
+
+def test_quantize_right_answer_is_accepted():
+    message = check(right_quantize)
+    assert message.startswith("Bravo") and "vaut 0,5" in message
+
+
+def test_quantize_float64_rounding_of_the_pixels_is_accepted():
+    # The pixels fall near halves (x / s = p − 127.5): float64 may round them one step apart.
+    def in_float64(values, scale, zero_point, dtype=np.int8):
+        return right_quantize(np.asarray(values, dtype=np.float64), scale, zero_point, dtype)
+
+    def half_up(values, scale, zero_point, dtype=np.int8):
+        limits = np.iinfo(dtype)
+        quantized = np.floor(np.asarray(values) / scale + 0.5) + zero_point
+        return np.clip(quantized, limits.min, limits.max).astype(dtype)
+
+    assert check(in_float64).startswith("Bravo")
+    assert check(half_up).startswith("Bravo")
+
+
+def no_rounding(values, scale, zero_point, dtype=np.int8):
+    limits = np.iinfo(dtype)
+    return np.clip(np.asarray(values) / scale + zero_point, limits.min, limits.max).astype(dtype)
+
+
+def no_clipping(values, scale, zero_point, dtype=np.int8):
+    return (np.round(np.asarray(values) / scale) + zero_point).astype(np.int64).astype(dtype)
+
+
+def zero_point_subtracted(values, scale, zero_point, dtype=np.int8):
+    return right_quantize(values, scale, -zero_point, dtype)
+
+
+def zero_point_forgotten(values, scale, zero_point, dtype=np.int8):
+    return right_quantize(values, scale, 0, dtype)
+
+
+def multiplied(values, scale, zero_point, dtype=np.int8):
+    return right_quantize(np.asarray(values) * scale**2, scale, zero_point, dtype)
+
+
+def int8_bounds_always(values, scale, zero_point, dtype=np.int8):
+    quantized = np.clip(np.round(np.asarray(values) / scale) + zero_point, -128, 127)
+    return quantized.astype(dtype)
+
+
+def floor_rounding(values, scale, zero_point, dtype=np.int8):
+    limits = np.iinfo(dtype)
+    quantized = np.floor(np.asarray(values) / scale) + zero_point
+    return np.clip(quantized, limits.min, limits.max).astype(dtype)
+
+
+def no_astype(values, scale, zero_point, dtype=np.int8):
+    limits = np.iinfo(dtype)
+    return np.clip(np.round(np.asarray(values) / scale) + zero_point, limits.min, limits.max)
+
+
+def astype_only(values, scale, zero_point, dtype=np.int8):
+    return np.asarray(values).astype(dtype)  # the pitfall shown in the notebook
+
+
+@pytest.mark.parametrize(
+    ("function", "hint"),
+    [
+        (no_rounding, "l'arrondi"),
+        (floor_rounding, "np.floor"),
+        (no_clipping, "bornes du type"),
+        (zero_point_subtracted, "s'ajoute"),
+        (zero_point_forgotten, "Il manque le point zéro"),
+        (multiplied, "Divisez par l'échelle"),
+        (int8_bounds_always, "np.iinfo"),
+        (no_astype, "astype"),
+        (astype_only, "au lieu de"),
+    ],
+)
+def test_quantize_classic_mistakes_are_rejected_with_their_hint(function, hint):
+    with pytest.raises(AssertionError, match=hint):
+        check(function)
+
+
+def test_quantize_mistake_is_caught_even_with_real_of_zero_pending():
+    with pytest.raises(AssertionError, match="arrondi"):
+        check(no_rounding, None)
+
+
+def test_quantize_student_exception_becomes_a_hint():
+    def broken(values, scale, zero_point, dtype=np.int8):
+        return np.iinfo(dtype).nope
+
+    with pytest.raises(AssertionError, match="AttributeError"):
+        check(broken)
+
+
+@pytest.mark.parametrize(
+    ("wrong", "hint"),
+    [
+        (-0.5, "signe"),  # scale × (0 + zero point)
+        (0.0, "ne représente pas le réel 0"),
+        (-128, "C'est le point zéro"),
+        (128, "Il manque l'échelle"),
+        ((2 / 255) * 1, "paramètres de l'entrée"),
+        (0.25, "Relisez"),
+    ],
+)
+def test_real_of_zero_mistakes_are_rejected(wrong, hint):
+    with pytest.raises(AssertionError, match=hint):
+        check(right_quantize, wrong)
+
+
+def test_quantize_on_real_images_is_compared_to_litert():
+    def off_by_one_on_big_values(values, scale, zero_point, dtype=np.int8):
+        quantized = right_quantize(values, scale, zero_point, dtype)
+        if np.asarray(values).size > 10:  # passes the small cases, fails on the images
+            quantized = np.clip(quantized.astype(np.int64) + 1, -128, 127).astype(dtype)
+        return quantized
+
+    with pytest.raises(AssertionError, match="LiteRT"):
+        check(off_by_one_on_big_values)
+    assert np.array_equal(right_quantize(IMAGES, 2 / 255, -1), quantize(IMAGES, INPUT_DETAIL))
