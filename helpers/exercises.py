@@ -14,9 +14,14 @@ erreurs classiques (arrondi oublié, bornes du type, signe du point zéro, fichi
 
 from __future__ import annotations
 
+import builtins
+import contextlib
+import hashlib
 import math
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 
@@ -438,4 +443,227 @@ def check_quantize_by_hand_answer(
         f"uint8), et donne les entiers de LiteRT sur {len(images)} images de test. L'entier 0 en "
         f"sortie vaut {french(expected, 'g')} : ce n'est pas le réel 0, que représente le point "
         f"zéro ({out_zero_point})."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 04: the sha256 of a file, read by blocks
+# --------------------------------------------------------------------------------------------
+
+
+class _ReadLog:
+    """What a student's function read from the files it opened in binary mode."""
+
+    def __init__(self):
+        self.whole = False  # read() without a size
+        self.largest = 0  # the largest block returned
+
+
+class _LoggedFile:
+    def __init__(self, stream, log: _ReadLog):
+        self._stream = stream
+        self._log = log
+
+    def read(self, size=-1, /):
+        data = self._stream.read(size)
+        if size is None or size < 0:
+            self._log.whole = True
+        self._log.largest = max(self._log.largest, len(data))
+        return data
+
+    def read1(self, size=-1, /):
+        data = self._stream.read1(size)
+        self._log.largest = max(self._log.largest, len(data))
+        return data
+
+    def readinto(self, buffer, /):
+        count = self._stream.readinto(buffer)
+        self._log.largest = max(self._log.largest, count or 0)
+        return count
+
+    def readall(self):
+        self._log.whole = True
+        return self.read()
+
+    def __iter__(self):
+        for line in self._stream:
+            self._log.largest = max(self._log.largest, len(line))
+            yield line
+
+    def __enter__(self):
+        self._stream.__enter__()
+        return self
+
+    def __exit__(self, *details):
+        return self._stream.__exit__(*details)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _logging_reads(log: _ReadLog):
+    """open() (and Path.open, Path.read_bytes) log the reads of binary files meanwhile."""
+    original = builtins.open
+
+    def logging_open(file, mode="r", *args, **kwargs):
+        stream = original(file, mode, *args, **kwargs)
+        return _LoggedFile(stream, log) if "r" in mode and "b" in mode else stream
+
+    with mock.patch("builtins.open", logging_open), mock.patch("io.open", logging_open):
+        yield
+
+
+def _call_sha256(function, path: Path, block_size: int | None = None):
+    log = _ReadLog()
+    try:
+        with _logging_reads(log):
+            result = function(path) if block_size is None else function(path, block_size)
+    except Exception as error:
+        hint = (
+            " Ouvrez le fichier en binaire : open(path, \"rb\")."
+            if isinstance(error, (UnicodeDecodeError, TypeError))
+            else ""
+        )
+        raise AssertionError(
+            f"sha256_of_file a levé {type(error).__name__} ({error}) sur {path.name}.{hint}"
+        ) from error
+    return result, log
+
+
+def _hash_hint(result, content: bytes, block_size: int) -> str:
+    """Why a hash differs from the file's sha256, when a classic mistake explains it."""
+    blocks = [content[i : i + block_size] for i in range(0, len(content), block_size)] or [b""]
+    if result == hashlib.sha256(blocks[0]).hexdigest():
+        return (
+            "c'est l'empreinte du premier bloc seulement : lisez et hachez les blocs dans une "
+            "boucle, jusqu'au bloc vide (b\"\")."
+        )
+    if len(blocks[-1]) < block_size and result == hashlib.sha256(b"".join(blocks[:-1])).hexdigest():
+        return (
+            "le dernier bloc, plus court, est oublié : lisez jusqu'au bloc vide (b\"\"), pas "
+            "seulement tant que les blocs sont pleins."
+        )
+    if result == hashlib.sha256(blocks[-1]).hexdigest():
+        return (
+            "c'est l'empreinte du dernier bloc seulement : créez hashlib.sha256() une seule fois, "
+            "avant la boucle, puis appelez update() sur chaque bloc."
+        )
+    if result in (hashlib.md5(content).hexdigest(), hashlib.sha1(content).hexdigest()):
+        return "ce n'est pas le bon algorithme : le .json note une empreinte hashlib.sha256."
+    if result == hashlib.sha256(content).hexdigest().upper():
+        return "écrivez-la en minuscules, comme hexdigest() (et sha256sum sur la Pi)."
+    return "hashlib.sha256(), update() sur chaque bloc lu, puis hexdigest()."
+
+
+def _check_sha256_result(result, content: bytes, block_size: int, what: str) -> None:
+    expected = hashlib.sha256(content).hexdigest()
+    if isinstance(result, (bytes, bytearray)):
+        hint = (
+            "digest() donne des octets : appelez hexdigest() pour la chaîne hexadécimale."
+            if result == hashlib.sha256(content).digest()
+            else "il faut une chaîne hexadécimale, celle de digest.hexdigest()."
+        )
+        raise AssertionError(f"sha256_of_file renvoie des octets ({what}) : {hint}")
+    if hasattr(result, "hexdigest"):
+        raise AssertionError(
+            "sha256_of_file renvoie l'objet de hashlib : renvoyez digest.hexdigest()."
+        )
+    if not isinstance(result, str):
+        raise AssertionError(
+            f"sha256_of_file renvoie {type(result).__name__} ({what}) : il faut la chaîne "
+            "hexadécimale de digest.hexdigest()."
+        )
+    if result != expected:
+        raise AssertionError(
+            f"Empreinte fausse ({what}) : {_hash_hint(result, content, block_size)}"
+        )
+
+
+def _check_blocks(log: _ReadLog, block_size: int, what: str) -> None:
+    if log.whole:
+        raise AssertionError(
+            f"sha256_of_file lit tout le fichier d'un coup ({what}) : read() sans taille, ou "
+            "read_bytes(). Un gros détecteur tiendrait alors entier en mémoire ; lisez "
+            "stream.read(block_size) dans une boucle."
+        )
+    if log.largest > block_size:
+        raise AssertionError(
+            f"sha256_of_file lit des blocs de {log.largest} octets avec block_size = "
+            f"{block_size} ({what}) : lisez stream.read(block_size)."
+        )
+
+
+def check_sha256_answer(sha256_of_file, model_path, expected_sha256: str) -> str:
+    """Vérifie l'exercice du notebook 04 : ``sha256_of_file(path, block_size)`` rend l'empreinte
+    sha256 (``hexdigest``) d'un fichier lu par blocs d'au plus ``block_size`` octets. Elle doit
+    retrouver ``expected_sha256`` (l'empreinte du ``.json``) pour ``model_path``, quelle que soit
+    la taille des blocs, et aussi pour un fichier vide ; une copie tronquée doit changer
+    l'empreinte. Renvoie un message ; lève ``AssertionError`` (indice en français) sur une
+    mauvaise réponse. Introduit dans le notebook 04."""
+    todo = (
+        "À vous : écrivez le corps de sha256_of_file (hashlib.sha256(), update() sur chaque bloc "
+        "lu, puis hexdigest()), puis relancez cette cellule."
+    )
+    if _is_placeholder(sha256_of_file):
+        return todo
+    if not callable(sha256_of_file):
+        raise AssertionError(
+            "sha256_of_file doit rester une fonction : def sha256_of_file(path, block_size=65536)."
+        )
+    model_path = Path(model_path)
+    content = model_path.read_bytes()
+    default_block = 65536
+    result, log = _call_sha256(sha256_of_file, model_path)
+    if result is None:
+        return todo
+    what = f"{model_path.name}, blocs par défaut"
+    _check_sha256_result(result, content, default_block, what)
+    if result != expected_sha256:
+        raise AssertionError(
+            f"L'empreinte de {model_path.name} ne correspond pas à celle de son .json : le "
+            "fichier a changé depuis son écriture ? Relancez les cellules de la section 5."
+        )
+    _check_blocks(log, default_block, what)
+
+    with tempfile.TemporaryDirectory() as folder:
+        cases = [
+            (model_path, 7, content, f"{model_path.name}, blocs de 7 octets"),
+        ]
+        pattern = bytes(range(256)) * 4
+        for name, data, block_size, what in (
+            ("deux_blocs.bin", pattern[:64], 32, "un fichier de deux blocs exactement"),
+            ("vide.bin", b"", 16, "un fichier vide"),
+        ):
+            path = Path(folder) / name
+            path.write_bytes(data)
+            cases.append((path, block_size, data, what))
+        for path, block_size, data, what in cases:
+            result, log = _call_sha256(sha256_of_file, path, block_size)
+            if block_size == 7 and isinstance(result, str) and result != expected_sha256:
+                raise AssertionError(
+                    "Avec des blocs de 7 octets, l'empreinte change : le résultat ne doit pas "
+                    "dépendre de la taille des blocs. Hachez chaque bloc jusqu'au bloc vide "
+                    "(b\"\"), y compris le dernier, plus court."
+                )
+            if not data and result is None:
+                raise AssertionError(
+                    "Pour un fichier vide, sha256_of_file renvoie None : la boucle ne fait rien, "
+                    "et hexdigest() donne quand même l'empreinte du vide (e3b0c442…)."
+                )
+            _check_sha256_result(result, data, block_size, what)
+            _check_blocks(log, block_size, what)
+
+        truncated = Path(folder) / f"copie_interrompue{model_path.suffix}"
+        truncated.write_bytes(content[: len(content) // 2])  # the copy stopped halfway
+        result, _ = _call_sha256(sha256_of_file, truncated)
+        if result == expected_sha256:
+            raise AssertionError(
+                "Une copie tronquée donne la même empreinte : hachez bien le fichier reçu en "
+                "argument (path), pas un autre."
+            )
+    return (
+        "Bravo : sha256_of_file lit par blocs de block_size octets, retrouve l'empreinte du "
+        ".json quelle que soit la taille des blocs (et celle d'un fichier vide), et repère une "
+        "copie tronquée."
     )

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +14,7 @@ from PIL import Image
 from helpers.exercises import (
     check_int8_size_answer,
     check_quantize_by_hand_answer,
+    check_sha256_answer,
     check_unit_dataset_answer,
 )
 from helpers.images import normalize, read_image
@@ -343,3 +346,147 @@ def test_quantize_on_real_images_is_compared_to_litert():
     with pytest.raises(AssertionError, match="LiteRT"):
         check(off_by_one_on_big_values)
     assert np.array_equal(right_quantize(IMAGES, 2 / 255, -1), quantize(IMAGES, INPUT_DETAIL))
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 04: the sha256 of a file, read by blocks
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def model_file(tmp_path) -> tuple[Path, str]:
+    """A 200 000-byte file (several 65 536-byte blocks, a shorter last one) and its sha256."""
+    content = np.random.default_rng(0).integers(0, 256, 200_000, dtype=np.uint8).tobytes()
+    path = tmp_path / "modele.tflite"
+    path.write_bytes(content)
+    (tmp_path / "modele.json").write_text(
+        json.dumps({"sha256": hashlib.sha256(content).hexdigest()}), encoding="utf-8"
+    )
+    return path, hashlib.sha256(content).hexdigest()
+
+
+def by_blocks(path, block_size=65536):
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(block_size), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def by_blocks_with_pathlib(path, block_size=65536):
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as stream:
+        while block := stream.read(block_size):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def test_sha256_placeholder_gets_instructions(model_file):
+    def to_write(path, block_size=65536):
+        return None  # à compléter
+
+    for placeholder in (None, ..., to_write):
+        assert check_sha256_answer(placeholder, *model_file).startswith("À vous")
+
+
+@pytest.mark.parametrize("function", [by_blocks, by_blocks_with_pathlib])
+def test_sha256_right_answer_is_accepted(model_file, function):
+    assert check_sha256_answer(function, *model_file).startswith("Bravo")
+
+
+def whole_file(path, block_size=65536):
+    with open(path, "rb") as stream:
+        return hashlib.sha256(stream.read()).hexdigest()
+
+
+def whole_file_with_pathlib(path, block_size=65536):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def fixed_blocks(path, block_size=65536):
+    return by_blocks(path)  # block_size ignored
+
+
+def first_block_only(path, block_size=65536):
+    with open(path, "rb") as stream:
+        return hashlib.sha256(stream.read(block_size)).hexdigest()
+
+
+def new_hash_each_block(path, block_size=65536):
+    result = hashlib.sha256(b"").hexdigest()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(block_size), b""):
+            result = hashlib.sha256(block).hexdigest()
+    return result
+
+
+def raw_digest(path, block_size=65536):
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(block_size), b""):
+            digest.update(block)
+    return digest.digest()
+
+
+def md5_by_blocks(path, block_size=65536):
+    digest = hashlib.md5()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(block_size), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def text_mode(path, block_size=65536):
+    digest = hashlib.sha256()
+    with open(path, encoding="utf-8") as stream:
+        for block in iter(lambda: stream.read(block_size), ""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def none_for_empty_file(path, block_size=65536):
+    digest = None
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(block_size), b""):
+            digest = digest or hashlib.sha256()
+            digest.update(block)
+    return digest.hexdigest() if digest else None
+
+
+def stops_before_a_short_block(path, block_size=65536):
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while len(block := stream.read(block_size)) == block_size:
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("function", "hint"),
+    [
+        (whole_file, "d'un coup"),
+        (whole_file_with_pathlib, "d'un coup"),
+        (fixed_blocks, "blocs de"),
+        (first_block_only, "premier bloc"),
+        (new_hash_each_block, "dernier bloc"),
+        (raw_digest, "hexdigest"),
+        (md5_by_blocks, "algorithme"),
+        (text_mode, "binaire"),
+        (none_for_empty_file, "fichier vide"),
+        (stops_before_a_short_block, "plus court"),
+    ],
+)
+def test_sha256_classic_mistakes_are_rejected_with_their_hint(model_file, function, hint):
+    with pytest.raises(AssertionError, match=hint):
+        check_sha256_answer(function, *model_file)
+
+
+def test_sha256_open_is_restored_after_the_check(model_file):
+    import builtins
+    import io
+
+    before = builtins.open, io.open
+    check_sha256_answer(by_blocks, *model_file)
+    with pytest.raises(AssertionError):
+        check_sha256_answer(text_mode, *model_file)
+    assert (builtins.open, io.open) == before
