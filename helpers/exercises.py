@@ -26,9 +26,11 @@ from unittest import mock
 import numpy as np
 
 from helpers.calibration import peak_memory_while_consuming
+from helpers.errors import KitError
 from helpers.images import normalize, read_image
-from helpers.runtime import dequantize, quantization_params, quantize
-from helpers.units import BYTES_PER_KO, french
+from helpers.quantization import COURSE_MODES
+from helpers.runtime import dequantize, load_interpreter, quantization_params, quantize, run_model
+from helpers.units import BYTES_PER_KO, format_percent, french
 
 
 def _is_placeholder(value) -> bool:
@@ -260,6 +262,184 @@ def check_unit_dataset_answer(unit_dataset, calibration_files, input_shape, coun
     return (
         f"Bravo : {len(paths)} exemples float32 de forme (1, {height}, {width}, {channels}) "
         "dans [0, 1], les mêmes que ceux du kit (normalisation unit), lus une image à la fois."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 02: a uint8 model, and which mode for which hardware
+# --------------------------------------------------------------------------------------------
+
+
+def _accuracy(content: bytes, images, targets) -> float:
+    predictions = run_model(load_interpreter(content), images).argmax(axis=1)
+    return float(np.mean(predictions == np.asarray(targets)))
+
+
+def check_uint8_model_answer(model_uint8, int8_full_model, images=None, targets=None) -> str:
+    """Vérifie l'exercice a) du notebook 02 : ``model_uint8`` (les octets rendus par
+    ``converter.convert()``) a une entrée et une sortie ``uint8``, avec la même échelle que
+    l'entrée de ``int8_full_model`` et son point zéro + 128. Avec ``images`` et ``targets``, le
+    message donne la précision des deux modèles. Renvoie un message ; lève ``AssertionError``
+    (indice en français) sur une mauvaise réponse. Introduit dans le notebook 02."""
+    if _is_placeholder(model_uint8):
+        return (
+            "À vous : ajoutez au convertisseur les deux réglages du type de l'entrée et de la "
+            "sortie, remplacez None par converter.convert(), puis relancez cette cellule."
+        )
+    if type(model_uint8).__name__.startswith("TFLiteConverter"):
+        raise AssertionError(
+            "model_uint8 est le convertisseur lui-même : il faut les octets du modèle, "
+            "model_uint8 = converter.convert()."
+        )
+    if not isinstance(model_uint8, (bytes, bytearray)):
+        raise AssertionError(
+            f"model_uint8 est {type(model_uint8).__name__} : il faut les octets rendus par "
+            "converter.convert()."
+        )
+    try:
+        interpreter = load_interpreter(bytes(model_uint8))
+    except KitError as error:
+        raise AssertionError(
+            f"model_uint8 n'est pas un modèle lisible ({error}) : model_uint8 = converter.convert()."
+        ) from error
+    detail = interpreter.get_input_details()[0]
+    for role, tensor, setting in (
+        ("L'entrée", detail, "inference_input_type"),
+        ("La sortie", interpreter.get_output_details()[0], "inference_output_type"),
+    ):
+        dtype = np.dtype(tensor["dtype"])
+        if dtype == np.uint8:
+            continue
+        if dtype == np.int8:
+            hint = "int8 est le type par défaut du mode entier ; demandez tf.uint8."
+        elif dtype == np.float32:
+            hint = (
+                "sans ce réglage, le convertisseur garde une entrée et une sortie flottantes "
+                "(comme le mode int8), avec QUANTIZE et DEQUANTIZE aux bords."
+            )
+        else:
+            hint = "le type attendu est tf.uint8."
+        raise AssertionError(
+            f"{role} du modèle est en {dtype.name} : réglez converter.{setting} = tf.uint8 ; {hint}"
+        )
+    scale, zero_point = quantization_params(detail)
+    reference = load_interpreter(int8_full_model).get_input_details()[0]
+    int8_scale, int8_zero_point = quantization_params(reference)
+    if not (np.isclose(scale, int8_scale, rtol=1e-5) and zero_point == int8_zero_point + 128):
+        raise AssertionError(
+            f"Entrée uint8 d'échelle {french(scale, '.6f')} et de point zéro {zero_point} : on "
+            f"attendait l'échelle du modèle int8-full ({french(int8_scale, '.6f')}) et son point "
+            f"zéro + 128 ({int8_zero_point} + 128 = {int8_zero_point + 128}). Gardez le même jeu "
+            "de données représentatif (converter.representative_dataset = dataset)."
+        )
+    message = (
+        f"Bravo : entrée et sortie en uint8, même échelle que int8-full ({french(scale, '.6f')}), "
+        f"point zéro {int8_zero_point} + 128 = {zero_point}"
+    )
+    if images is not None and targets is not None:
+        message += (
+            f", précision {format_percent(_accuracy(bytes(model_uint8), images, targets))} "
+            f"(int8-full : {format_percent(_accuracy(int8_full_model, images, targets))})"
+        )
+    return message + "."
+
+
+HARDWARE_SITUATIONS = {  # situation: (expected mode, hint)
+    "clé Coral Edge TPU branchée sur la Pi": (
+        "int8-full",
+        "l'Edge TPU n'exécute que des entiers, entrée et sortie comprises",
+    ),
+    "processeur de la Pi, sans aucune image d'étalonnage": (
+        "dynamic",
+        "un seul mode réduit les poids à un octet sans étalonnage",
+    ),
+    "délégué GPU d'un téléphone": (
+        "float16",
+        "le GPU calcule volontiers en demi-précision",
+    ),
+    "processeur de la Pi, images disponibles, entrée flottante comme le modèle d'origine": (
+        "int8",
+        "calcul entier sur le processeur, entrée et sortie flottantes comme la capsule",
+    ),
+}
+
+
+def _wrong_mode_hint(situation: str, choice: str) -> str:
+    """What is wrong with a mode for a situation, when there is more to say than the hint."""
+    if choice == "float32":
+        return "float32 ne quantifie rien : c'est la référence, le fichier le plus gros."
+    if "sans aucune image" in situation and choice in ("int8", "int8-full"):
+        return f"{choice} étalonne les activations : il lui faut des images d'étalonnage."
+    if "Edge TPU" in situation and choice == "int8":
+        return (
+            "int8 garde une entrée et une sortie float32 : QUANTIZE et DEQUANTIZE resteraient "
+            "hors de l'Edge TPU, qui n'exécute que des entiers."
+        )
+    if "Edge TPU" in situation and choice in ("dynamic", "float16"):
+        return f"{choice} calcule en flottant : l'Edge TPU n'exécute que des entiers."
+    if "entrée flottante" in situation and choice == "int8-full":
+        return (
+            "int8-full a une entrée et une sortie entières : l'application devrait quantifier "
+            "l'image elle-même. Le mode de la capsule garde des bords flottants."
+        )
+    if "processeur" in situation and choice == "float16":
+        return (
+            "le processeur de la Pi 4 ne calcule pas en float16 : il reconvertit les poids en "
+            "float32, sans gain de vitesse."
+        )
+    return ""
+
+
+def check_hardware_choice_answer(hardware_choice) -> str:
+    """Vérifie l'exercice b) du notebook 02 : le mode de conversion choisi pour chacune des
+    quatre situations de ``HARDWARE_SITUATIONS`` (un dictionnaire situation → mode). Renvoie un
+    message ; lève ``AssertionError`` (indice en français) sur un mauvais choix. Introduit dans
+    le notebook 02."""
+    modes = ", ".join(f"« {mode} »" for mode in COURSE_MODES)
+    if _is_placeholder(hardware_choice):
+        return f"À vous : créez le dictionnaire hardware_choice (un mode parmi {modes} par situation)."
+    if not isinstance(hardware_choice, dict):
+        raise AssertionError(
+            f"hardware_choice doit rester un dictionnaire situation → mode, pas "
+            f"{type(hardware_choice).__name__}."
+        )
+    if set(hardware_choice) != set(HARDWARE_SITUATIONS):
+        missing = sorted(set(HARDWARE_SITUATIONS) - set(hardware_choice))
+        raise AssertionError(
+            "Gardez les quatre situations telles quelles et ne changez que les valeurs"
+            + (f" (introuvable : « {missing[0]} »)." if missing else ".")
+        )
+    pending = 0
+    for situation, (expected, hint) in HARDWARE_SITUATIONS.items():
+        choice = hardware_choice[situation]
+        if _is_placeholder(choice):
+            pending += 1
+            continue
+        if choice not in COURSE_MODES:
+            raise AssertionError(
+                f"« {situation} » : {choice!r} n'est pas un mode du cours ; choisissez parmi "
+                f"{modes} (un texte, entre guillemets)."
+            )
+        if choice != expected:
+            detail = _wrong_mode_hint(situation, choice)
+            raise AssertionError(
+                f"« {situation} » : pas « {choice} ». "
+                + (detail + " " if detail else "")
+                + f"Indice : {hint}."
+            )
+    if pending:
+        already = (
+            f" ({len(HARDWARE_SITUATIONS) - pending} choix déjà justes)"
+            if pending < len(HARDWARE_SITUATIONS)
+            else ""
+        )
+        return (
+            f"À vous : remplacez chaque None par un mode parmi {modes}{already}, puis relancez "
+            "cette cellule."
+        )
+    return (
+        "Bravo : les quatre choix sont justes. Le matériel décide du mode : Edge TPU → "
+        "int8-full, GPU → float16, processeur → int8 (ou dynamic, sans images d'étalonnage)."
     )
 
 

@@ -12,9 +12,12 @@ import pytest
 from PIL import Image
 
 from helpers.exercises import (
+    HARDWARE_SITUATIONS,
+    check_hardware_choice_answer,
     check_int8_size_answer,
     check_quantize_by_hand_answer,
     check_sha256_answer,
+    check_uint8_model_answer,
     check_unit_dataset_answer,
 )
 from helpers.images import normalize, read_image
@@ -190,6 +193,129 @@ def test_unit_dataset_that_loads_everything_first_is_rejected(image_files):
         check_unit_dataset_answer(capsule_dataset, image_files, SHAPE, count=COUNT)
     with pytest.raises(AssertionError, match="générateur"):
         check_unit_dataset_answer(a_list, image_files, SHAPE, count=COUNT)
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 02: a uint8 model, and which mode for which hardware
+# --------------------------------------------------------------------------------------------
+
+
+def test_uint8_placeholder_gets_instructions(raw_tflite_models):
+    message = check_uint8_model_answer(None, raw_tflite_models["int8-full"])
+    assert message.startswith("À vous") and "converter.convert()" in message
+
+
+def test_uint8_right_answer_is_accepted(raw_tflite_models, uint8_int8_full):
+    images = np.random.default_rng(0).uniform(-1, 1, (4, 64, 64, 3)).astype(np.float32)
+    message = check_uint8_model_answer(
+        uint8_int8_full, raw_tflite_models["int8-full"], images, np.zeros(4, int)
+    )
+    assert message.startswith("Bravo") and "-1 + 128 = 127" in message
+    assert "précision" in message and "0,007843" in message
+
+
+@pytest.mark.parametrize(
+    ("mode", "hint"),
+    [
+        ("int8-full", "int8 est le type par défaut"),  # the two lines left as in int8-full
+        ("int8", "flottantes"),  # no inference type at all: float input and output
+    ],
+)
+def test_uint8_wrong_input_type_is_rejected(raw_tflite_models, mode, hint):
+    with pytest.raises(AssertionError, match=rf"L'entrée.*inference_input_type.*{hint}"):
+        check_uint8_model_answer(raw_tflite_models[mode], raw_tflite_models["int8-full"])
+
+
+@pytest.fixture(scope="module")
+def uint8_input_int8_output() -> bytes:
+    """inference_input_type set to uint8, inference_output_type forgotten (int8)."""
+    import tensorflow as tf
+
+    from helpers.calibration import representative_dataset
+    from helpers.paths import CALIBRATION_DIR, DEMO_MODEL_DIR
+
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(DEMO_MODEL_DIR))
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative_dataset(CALIBRATION_DIR, DEMO_MODEL_DIR)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.uint8
+    converter.inference_output_type = tf.int8
+    return converter.convert()
+
+
+def test_uint8_wrong_output_type_is_rejected(raw_tflite_models, uint8_input_int8_output):
+    with pytest.raises(AssertionError, match="La sortie.*inference_output_type"):
+        check_uint8_model_answer(uint8_input_int8_output, raw_tflite_models["int8-full"])
+
+
+def test_uint8_other_calibration_is_rejected(uint8_int8_full, raw_tflite_models):
+    # Measured against another model's input: the scale and zero point do not match.
+    from tiny_models import free_size_model
+
+    with pytest.raises(AssertionError, match="même jeu"):
+        check_uint8_model_answer(uint8_int8_full, free_size_model())
+
+
+def test_uint8_answer_must_be_the_converted_bytes(raw_tflite_models):
+    class TFLiteConverterV2:  # the converter kept instead of converter.convert()
+        pass
+
+    reference = raw_tflite_models["int8-full"]
+    with pytest.raises(AssertionError, match="convertisseur lui-même"):
+        check_uint8_model_answer(TFLiteConverterV2(), reference)
+    with pytest.raises(AssertionError, match="octets"):
+        check_uint8_model_answer("modele.tflite", reference)
+    with pytest.raises(AssertionError, match="lisible"):
+        check_uint8_model_answer(b"pas un modele", reference)
+
+
+RIGHT_CHOICE = {situation: mode for situation, (mode, _) in HARDWARE_SITUATIONS.items()}
+CORAL, NO_IMAGES, GPU, CPU = HARDWARE_SITUATIONS
+
+
+def test_hardware_placeholder_gets_instructions():
+    assert check_hardware_choice_answer(dict.fromkeys(RIGHT_CHOICE)).startswith("À vous")
+    partly = {**RIGHT_CHOICE, GPU: None}
+    message = check_hardware_choice_answer(partly)
+    assert message.startswith("À vous") and "3 choix déjà justes" in message
+
+
+def test_hardware_right_answer_is_accepted():
+    assert check_hardware_choice_answer(dict(RIGHT_CHOICE)).startswith("Bravo")
+
+
+@pytest.mark.parametrize(
+    ("situation", "wrong", "hint"),
+    [
+        (CORAL, "int8", "QUANTIZE"),  # the capsule's mode keeps float edges
+        (CORAL, "float16", "n'exécute que des entiers"),
+        (NO_IMAGES, "int8", "images d'étalonnage"),
+        (NO_IMAGES, "int8-full", "images d'étalonnage"),
+        (NO_IMAGES, "float16", "sans étalonnage"),
+        (GPU, "float32", "référence"),
+        (GPU, "int8", "demi-précision"),
+        (CPU, "int8-full", "quantifier l'image elle-même"),
+        (CPU, "float16", "ne calcule pas en float16"),
+    ],
+)
+def test_hardware_wrong_choice_is_rejected_with_a_hint(situation, wrong, hint):
+    with pytest.raises(AssertionError, match=hint):
+        check_hardware_choice_answer({**RIGHT_CHOICE, situation: wrong})
+
+
+def test_hardware_wrong_choice_is_caught_even_with_others_pending():
+    answer = {**dict.fromkeys(RIGHT_CHOICE), CORAL: "int8"}
+    with pytest.raises(AssertionError, match="Edge TPU"):
+        check_hardware_choice_answer(answer)
+
+
+def test_hardware_unknown_mode_and_changed_keys_are_rejected():
+    with pytest.raises(AssertionError, match="pas un mode du cours"):
+        check_hardware_choice_answer({**RIGHT_CHOICE, GPU: "fp16"})
+    with pytest.raises(AssertionError, match="Gardez les quatre situations"):
+        check_hardware_choice_answer({"GPU": "float16"})
+    with pytest.raises(AssertionError, match="dictionnaire"):
+        check_hardware_choice_answer(["int8-full", "dynamic", "float16", "int8"])
 
 
 # --------------------------------------------------------------------------------------------
