@@ -372,7 +372,7 @@ def inspect_model(model: bytes | str | Path) -> dict:
 def _format_tensor(entry: dict) -> str:
     shape = "×".join(str(v) for v in entry["shape"])
     if not entry["quantized"]:
-        quantization = "non quantifié (échelle 0.0, point zéro 0)"
+        quantization = "non quantifié (échelle 0, point zéro 0)"
     elif "scales" in entry:
         quantization = (
             f"par canal (axe {entry['quantized_dimension']}) : {len(entry['scales'])} échelles, "
@@ -529,12 +529,12 @@ def compare_modes(models: dict, images: np.ndarray, targets, reference_predictio
 
 
 def format_comparison(results: dict, reference: str = "float32") -> str:
-    """Le tableau de ``compare_modes`` en texte (taille, rapport à la référence, précision, accord).
+    """Le tableau de ``compare_modes`` en texte (taille, rapport à la référence, exactitude, accord).
 
     Introduit dans le notebook 03.
     """
     base = results.get(reference, next(iter(results.values())))["size_bytes"]
-    lines = [f"{'mode':<10} {'taille':>10} {'× ' + reference:>11} {'précision':>10} {'accord':>8}"]
+    lines = [f"{'mode':<10} {'taille':>10} {'× ' + reference:>11} {'exactitude':>10} {'accord':>8}"]
     for mode, row in results.items():
         lines.append(
             f"{mode:<10} {format_size(row['size_bytes']):>10} {french(row['size_bytes'] / base):>11} "

@@ -485,10 +485,10 @@ def course_models(
 def mode_comparison(
     reports: dict, parameter_count: int, accuracies: dict | None = None
 ) -> dict[str, dict]:
-    """Une ligne par mode : taille, rapport à float32, octets par poids, types, durée, précision.
+    """Une ligne par mode : taille, rapport à float32, octets par poids, types, durée, exactitude.
 
     ``reports`` : {mode: ConversionReport} ; ``parameter_count`` : nombre de valeurs du modèle
-    flottant (la limite d'un octet par poids) ; ``accuracies`` : {mode: précision} si mesurée.
+    flottant (la limite d'un octet par poids) ; ``accuracies`` : {mode: exactitude} si mesurée.
     Introduit dans le notebook 02.
     """
     if not reports:
@@ -520,7 +520,7 @@ def format_mode_table(rows: dict[str, dict]) -> str:
     """
     header = (
         f"{'mode':<10}{'taille':>11}{'× float32':>11}{'octets/poids':>14}"
-        f"{'entrée':>9}{'sortie':>9}{'précision':>11}"
+        f"{'entrée':>9}{'sortie':>9}{'exactitude':>11}"
     )
     lines = [header, "-" * len(header)]
     for mode, row in rows.items():
