@@ -143,9 +143,9 @@ def plot_round_trip(
 def plot_accuracy_comparison(
     accuracies: dict[str, float],
     reference: float | None = None,
-    title: str = "Précision sur data/test selon l'étalonnage",
+    title: str = "Exactitude sur data/test selon l'étalonnage",
 ):
-    """Une barre par modèle (précision en %), et la précision flottante en pointillés.
+    """Une barre par modèle (exactitude en %), et l'exactitude du modèle flottant en pointillés.
 
     Introduit dans le notebook 01.
     """
@@ -169,7 +169,7 @@ def plot_accuracy_comparison(
         )
         axis.legend(fontsize=8, loc="lower right")
     axis.set_ylim(0, 109)
-    axis.set_ylabel("précision (%)")
+    axis.set_ylabel("exactitude (%)")
     axis.set_title(title)
     axis.tick_params(axis="x", labelsize=8)
     figure.tight_layout()
@@ -235,14 +235,14 @@ def plot_confusion_matrix(matrix: np.ndarray, labels: list[str], title: str = ""
 
 
 def plot_mode_summary(results: dict):
-    """Trois panneaux par mode : taille du fichier, précision, accord avec le modèle flottant.
+    """Trois panneaux par mode : taille du fichier, exactitude, accord avec le modèle flottant.
 
     ``results`` vient de ``compare_modes``. Introduit dans le notebook 03.
     """
     modes = list(results)
     panels = (
         ("size_bytes", "taille (ko)", 1 / BYTES_PER_KO, "{:.0f}"),
-        ("accuracy", "précision (%)", 100, "{:.2f}"),
+        ("accuracy", "exactitude (%)", 100, "{:.2f}"),
         ("agreement", "accord top-1 (%)", 100, "{:.1f}"),
     )
     figure, axes = plt.subplots(1, 3, figsize=(10, 2.8))
