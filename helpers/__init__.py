@@ -21,7 +21,7 @@ module                     rôle                                                
 ``detection``              détecteur : décodage, NMS, annotations COCO, mAP            05
 ``export``                 écriture sûre, métadonnées, vérification, dossier de la Pi  04
 ``plots``                  toutes les figures (chaque fonction renvoie la sienne)
-``exercises``              vérificateurs d'exercices : « À vous », indice, « Bravo »   00 à 04
+``exercises``              vérificateurs d'exercices : « À vous », indice, « Bravo »   00-04, 06
 ``pi_classifier``          script autonome copié sur la Pi (numpy, Pillow, LiteRT)      04
 ``pi_detector``            script de détection copié sur la Pi (importe ``classer.py``)
 ``course``                 outils de l'enseignant : exécuter les notebooks, JupyterLab

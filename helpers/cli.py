@@ -248,7 +248,7 @@ def evaluate_command(args) -> int:
         return 0
     correct = round(result["accuracy"] * result["count"])
     print(
-        f"Précision : {format_percent(result['accuracy'])} ({correct} / {result['count']} images "
+        f"Exactitude : {format_percent(result['accuracy'])} ({correct} / {result['count']} images "
         f"de {_shown(args.images)})"
     )
     matrix = confusion_matrix(result["targets"], result["predictions"], len(result["labels"]))
@@ -520,8 +520,8 @@ def _add_course_commands(commands) -> None:
     evaluate = commands.add_parser(
         "evaluate",
         prog="python -m helpers evaluate",
-        help="précision d'un classifieur (images rangées par étiquette) ou mAP d'un détecteur",
-        description="Classifieur : précision de FILE.tflite sur DIR (un sous-dossier par "
+        help="exactitude d'un classifieur (images rangées par étiquette) ou mAP d'un détecteur",
+        description="Classifieur : exactitude de FILE.tflite sur DIR (un sous-dossier par "
         "étiquette). Détecteur du kit : mAP@0.5 et mAP@[.5:.95] (pycocotools) sur les images "
         "de DIR annotées dans COCO.json (--annotations).",
     )

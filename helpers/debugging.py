@@ -91,16 +91,17 @@ def tensor_names(model_bytes: bytes) -> list[str]:
 
 
 def layer_statistics(debugger) -> list[dict]:
-    """Exécute le débogueur et renvoie une ligne par couche quantifiée : ``tensor``, ``op``,
+    """Exécute le débogueur (s'il ne l'a pas été) et renvoie une ligne par couche quantifiée : ``tensor``, ``op``,
     ``scale``, ``zero_point``, ``rmse``, ``rmse_over_scale``, ``suspect``.
 
     ``rmse`` est l'écart quadratique moyen entre la sortie quantifiée et la sortie flottante
     de la couche ; divisé par l'échelle, il vaut environ 0,29 pour une couche saine.
     Introduit dans le notebook 06.
     """
-    with quiet_tensorflow(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        debugger.run()
+    if debugger.layer_statistics is None:  # not run yet
+        with quiet_tensorflow(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            debugger.run()
     dump = io.StringIO()
     debugger.layer_statistics_dump(dump)
     layers = []

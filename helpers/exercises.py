@@ -1,4 +1,4 @@
-"""Les vérificateurs des exercices des notebooks 00 à 04 : ils guident, ils refusent les erreurs.
+"""Les vérificateurs des exercices des notebooks 00 à 04 et 06 : ils guident, ils refusent les erreurs.
 
 Chaque vérificateur reçoit la réponse de l'étudiant (un nombre, un dictionnaire, une fonction, les
 octets d'un modèle) et ce dont il a besoin pour la juger (le modèle, les images, les paramètres
@@ -26,6 +26,7 @@ from unittest import mock
 import numpy as np
 
 from helpers.calibration import peak_memory_while_consuming
+from helpers.debugging import match_tensors, short_name
 from helpers.errors import KitError
 from helpers.images import normalize, read_image
 from helpers.quantization import COURSE_MODES
@@ -104,17 +105,26 @@ def check_int8_size_answer(int8_kernels_kb, variables) -> str:
         "biais restent sur 4 octets (int32)."
     )
     mistakes = [
-        (kernel_values * 4 / BYTES_PER_KO, "C'est la place des noyaux en float32 (4 octets par "
-         "valeur). En int8, chaque valeur occupe 1 octet."),
+        (
+            kernel_values * 4 / BYTES_PER_KO,
+            "C'est la place des noyaux en float32 (4 octets par "
+            "valeur). En int8, chaque valeur occupe 1 octet.",
+        ),
         (all_values / BYTES_PER_KO, f"Vous comptez toutes les valeurs stockées. {only_kernels}"),
-        (all_values * 4 / BYTES_PER_KO, "C'est la place de toutes les valeurs en float32 "
-         f"(4 octets chacune). En int8, une valeur occupe 1 octet. {only_kernels}"),
+        (
+            all_values * 4 / BYTES_PER_KO,
+            "C'est la place de toutes les valeurs en float32 "
+            f"(4 octets chacune). En int8, une valeur occupe 1 octet. {only_kernels}",
+        ),
         (kernel_values / 1024, "Dans ce cours, 1 ko = 1000 octets (pas 1024)."),
         (all_values / 1024, f"Dans ce cours, 1 ko = 1000 octets (pas 1024). {only_kernels}"),
         (kernel_values, "C'est un nombre d'octets : convertissez-le en ko (1 ko = 1000 octets)."),
         (all_values, f"C'est un nombre de valeurs, pas des ko. {only_kernels}"),
-        (kernel_values / 4 / BYTES_PER_KO, "En int8, une valeur occupe 1 octet : c'est la place "
-         "qui est divisée par 4 par rapport au float32 (4 octets), pas le nombre de valeurs."),
+        (
+            kernel_values / 4 / BYTES_PER_KO,
+            "En int8, une valeur occupe 1 octet : c'est la place "
+            "qui est divisée par 4 par rapport au float32 (4 octets), pas le nombre de valeurs.",
+        ),
         (kernel_values * 8 / BYTES_PER_KO, "8 bits font 1 octet : comptez en octets, pas en bits."),
     ]
     for value, hint in mistakes:
@@ -189,9 +199,7 @@ def _check_unit_example(item, number: int, expected: np.ndarray, path: Path) -> 
             )
         else:
             hint = "la normalisation unit donne [0, 1] : divisez par 255."
-        raise AssertionError(
-            f"{where} : valeurs dans [{french(low)}, {french(high)}], {hint}"
-        )
+        raise AssertionError(f"{where} : valeurs dans [{french(low)}, {french(high)}], {hint}")
     if not np.allclose(array, expected, atol=1e-6):
         height, width, channels = shape[1:]
         raise AssertionError(
@@ -201,7 +209,9 @@ def _check_unit_example(item, number: int, expected: np.ndarray, path: Path) -> 
         )
 
 
-def check_unit_dataset_answer(unit_dataset, calibration_files, input_shape, count: int = 100) -> str:
+def check_unit_dataset_answer(
+    unit_dataset, calibration_files, input_shape, count: int = 100
+) -> str:
     """Vérifie l'exercice du notebook 01 : ``unit_dataset`` est un générateur qui produit les
     ``count`` premières images de ``calibration_files``, normalisées dans [0, 1], au format du
     convertisseur (``[float32 (1, H, W, C)]``), une image à la fois. ``input_shape`` est
@@ -279,7 +289,7 @@ def check_uint8_model_answer(model_uint8, int8_full_model, images=None, targets=
     """Vérifie l'exercice a) du notebook 02 : ``model_uint8`` (les octets rendus par
     ``converter.convert()``) a une entrée et une sortie ``uint8``, avec la même échelle que
     l'entrée de ``int8_full_model`` et son point zéro + 128. Avec ``images`` et ``targets``, le
-    message donne la précision des deux modèles. Renvoie un message ; lève ``AssertionError``
+    message donne l'exactitude des deux modèles. Renvoie un message ; lève ``AssertionError``
     (indice en français) sur une mauvaise réponse. Introduit dans le notebook 02."""
     if _is_placeholder(model_uint8):
         return (
@@ -338,7 +348,7 @@ def check_uint8_model_answer(model_uint8, int8_full_model, images=None, targets=
     )
     if images is not None and targets is not None:
         message += (
-            f", précision {format_percent(_accuracy(bytes(model_uint8), images, targets))} "
+            f", exactitude {format_percent(_accuracy(bytes(model_uint8), images, targets))} "
             f"(int8-full : {format_percent(_accuracy(int8_full_model, images, targets))})"
         )
     return message + "."
@@ -397,7 +407,9 @@ def check_hardware_choice_answer(hardware_choice) -> str:
     le notebook 02."""
     modes = ", ".join(f"« {mode} »" for mode in COURSE_MODES)
     if _is_placeholder(hardware_choice):
-        return f"À vous : créez le dictionnaire hardware_choice (un mode parmi {modes} par situation)."
+        return (
+            f"À vous : créez le dictionnaire hardware_choice (un mode parmi {modes} par situation)."
+        )
     if not isinstance(hardware_choice, dict):
         raise AssertionError(
             f"hardware_choice doit rester un dictionnaire situation → mode, pas "
@@ -466,24 +478,44 @@ def _quantize_variants(values, scale, zero_point, dtype) -> list[tuple[np.ndarra
 
     with np.errstate(over="ignore", invalid="ignore"):
         return [
-            (bounded(np.trunc(x / scale) + zero_point), "Il manque l'arrondi : astype tronque "
-             "vers zéro (2,6 devient 2 au lieu de 3). Arrondissez x / échelle à l'entier le plus "
-             "proche (np.round) avant d'ajouter le point zéro."),
-            (bounded(np.floor(x / scale) + zero_point), "np.floor arrondit vers le bas (-2,6 "
-             "devient -3, mais 2,6 devient 2) : il faut l'entier le plus proche, np.round."),
-            ((np.round(x / scale) + zero_point).astype(np.int64).astype(dtype), "Il manque les "
-             f"bornes du type : {np.dtype(dtype).name} va de {info.min} à {info.max}, et astype "
-             "ne borne pas (210 devient -46 en int8). Bornez avec np.clip(q, "
-             "np.iinfo(dtype).min, np.iinfo(dtype).max) avant astype(dtype)."),
-            (bounded(np.round(x / scale) - zero_point), "Le point zéro s'ajoute : q = round(x / "
-             "échelle) + point zéro (le réel 0 doit donner le point zéro)."),
-            (bounded(np.round(x / scale)), "Il manque le point zéro : q = round(x / échelle) + "
-             "point zéro."),
-            (bounded(np.round(x * scale) + zero_point), "Divisez par l'échelle : q = round(x / "
-             "échelle) + point zéro (on multiplie par l'échelle pour revenir aux réels)."),
-            (bounded(np.round(x / scale) + zero_point, int8), "Les bornes dépendent du type "
-             f"demandé : {np.dtype(dtype).name} va de {info.min} à {info.max}. Prenez-les dans "
-             "np.iinfo(dtype), pas celles de int8."),
+            (
+                bounded(np.trunc(x / scale) + zero_point),
+                "Il manque l'arrondi : astype tronque "
+                "vers zéro (2,6 devient 2 au lieu de 3). Arrondissez x / échelle à l'entier le plus "
+                "proche (np.round) avant d'ajouter le point zéro.",
+            ),
+            (
+                bounded(np.floor(x / scale) + zero_point),
+                "np.floor arrondit vers le bas (-2,6 "
+                "devient -3, mais 2,6 devient 2) : il faut l'entier le plus proche, np.round.",
+            ),
+            (
+                (np.round(x / scale) + zero_point).astype(np.int64).astype(dtype),
+                "Il manque les "
+                f"bornes du type : {np.dtype(dtype).name} va de {info.min} à {info.max}, et astype "
+                "ne borne pas (210 devient -46 en int8). Bornez avec np.clip(q, "
+                "np.iinfo(dtype).min, np.iinfo(dtype).max) avant astype(dtype).",
+            ),
+            (
+                bounded(np.round(x / scale) - zero_point),
+                "Le point zéro s'ajoute : q = round(x / "
+                "échelle) + point zéro (le réel 0 doit donner le point zéro).",
+            ),
+            (
+                bounded(np.round(x / scale)),
+                "Il manque le point zéro : q = round(x / échelle) + point zéro.",
+            ),
+            (
+                bounded(np.round(x * scale) + zero_point),
+                "Divisez par l'échelle : q = round(x / "
+                "échelle) + point zéro (on multiplie par l'échelle pour revenir aux réels).",
+            ),
+            (
+                bounded(np.round(x / scale) + zero_point, int8),
+                "Les bornes dépendent du type "
+                f"demandé : {np.dtype(dtype).name} va de {info.min} à {info.max}. Prenez-les dans "
+                "np.iinfo(dtype), pas celles de int8.",
+            ),
         ]
 
 
@@ -520,8 +552,11 @@ def _check_quantize_by_hand(function) -> bool:
             )
         if not np.array_equal(got.astype(np.float64), expected.astype(np.float64)):
             hint = next(
-                (text for wrong, text in _quantize_variants(values, scale, zero_point, dtype)
-                 if np.array_equal(got.astype(np.float64), wrong.astype(np.float64))),
+                (
+                    text
+                    for wrong, text in _quantize_variants(values, scale, zero_point, dtype)
+                    if np.array_equal(got.astype(np.float64), wrong.astype(np.float64))
+                ),
                 "Formule : q = clip(round(x / échelle) + point zéro, min du type, max du type).",
             )
             raise AssertionError(
@@ -598,16 +633,27 @@ def check_quantize_by_hand_answer(
         if abs(answer - expected) > 1e-6:
             in_scale, in_zero_point = quantization_params(input_detail)
             mistakes = [
-                (out_scale * out_zero_point, "Attention au signe : x = échelle × (q − point "
-                 "zéro), avec q = 0."),
-                (0.0, f"L'entier 0 ne représente pas le réel 0 : c'est le point zéro "
-                 f"({out_zero_point}) qui représente 0. Appliquez x = échelle × (q − point "
-                 "zéro) avec q = 0."),
-                (float(out_zero_point), "C'est le point zéro, un entier : appliquez x = échelle "
-                 "× (q − point zéro) avec q = 0."),
+                (
+                    out_scale * out_zero_point,
+                    "Attention au signe : x = échelle × (q − point zéro), avec q = 0.",
+                ),
+                (
+                    0.0,
+                    f"L'entier 0 ne représente pas le réel 0 : c'est le point zéro "
+                    f"({out_zero_point}) qui représente 0. Appliquez x = échelle × (q − point "
+                    "zéro) avec q = 0.",
+                ),
+                (
+                    float(out_zero_point),
+                    "C'est le point zéro, un entier : appliquez x = échelle "
+                    "× (q − point zéro) avec q = 0.",
+                ),
                 (-float(out_zero_point), "Il manque l'échelle : x = échelle × (q − point zéro)."),
-                (in_scale * (0 - in_zero_point), "Ce sont les paramètres de l'entrée : prenez "
-                 "ceux de la sortie (output_scale, output_zero_point)."),
+                (
+                    in_scale * (0 - in_zero_point),
+                    "Ce sont les paramètres de l'entrée : prenez "
+                    "ceux de la sortie (output_scale, output_zero_point).",
+                ),
             ]
             hint = next(
                 (text for value, text in mistakes if abs(answer - value) <= 1e-6),
@@ -701,7 +747,7 @@ def _call_sha256(function, path: Path, block_size: int | None = None):
             result = function(path) if block_size is None else function(path, block_size)
     except Exception as error:
         hint = (
-            " Ouvrez le fichier en binaire : open(path, \"rb\")."
+            ' Ouvrez le fichier en binaire : open(path, "rb").'
             if isinstance(error, (UnicodeDecodeError, TypeError))
             else ""
         )
@@ -717,11 +763,11 @@ def _hash_hint(result, content: bytes, block_size: int) -> str:
     if result == hashlib.sha256(blocks[0]).hexdigest():
         return (
             "c'est l'empreinte du premier bloc seulement : lisez et hachez les blocs dans une "
-            "boucle, jusqu'au bloc vide (b\"\")."
+            'boucle, jusqu\'au bloc vide (b"").'
         )
     if len(blocks[-1]) < block_size and result == hashlib.sha256(b"".join(blocks[:-1])).hexdigest():
         return (
-            "le dernier bloc, plus court, est oublié : lisez jusqu'au bloc vide (b\"\"), pas "
+            'le dernier bloc, plus court, est oublié : lisez jusqu\'au bloc vide (b""), pas '
             "seulement tant que les blocs sont pleins."
         )
     if result == hashlib.sha256(blocks[-1]).hexdigest():
@@ -824,7 +870,7 @@ def check_sha256_answer(sha256_of_file, model_path, expected_sha256: str) -> str
                 raise AssertionError(
                     "Avec des blocs de 7 octets, l'empreinte change : le résultat ne doit pas "
                     "dépendre de la taille des blocs. Hachez chaque bloc jusqu'au bloc vide "
-                    "(b\"\"), y compris le dernier, plus court."
+                    '(b""), y compris le dernier, plus court.'
                 )
             if not data and result is None:
                 raise AssertionError(
@@ -846,4 +892,59 @@ def check_sha256_answer(sha256_of_file, model_path, expected_sha256: str) -> str
         "Bravo : sha256_of_file lit par blocs de block_size octets, retrouve l'empreinte du "
         ".json quelle que soit la taille des blocs (et celle d'un fichier vide), et repère une "
         "copie tronquée."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 06: which layers to keep in float
+# --------------------------------------------------------------------------------------------
+
+# A selective quantization keeps few layers in float; more than this many extra ones is no
+# longer "the suspects", it is giving up on quantization.
+_EXTRA_FLOAT_LAYERS = 2
+
+
+def check_keep_float_answer(keep_float_patterns, layers: list[dict]) -> str:
+    """Vérifie l'exercice du notebook 06 : des motifs (expressions régulières) qui désignent les
+    couches suspectes du débogueur, et presque rien d'autre. ``layers`` : les lignes de
+    ``debug_model`` (``tensor``, ``suspect``). Introduit dans le notebook 06."""
+    if _is_placeholder(keep_float_patterns):
+        return (
+            'À vous : remplacez None par une liste de motifs, par exemple ["bloc3_pointwise"] : '
+            "une partie du nom de chaque couche suspecte du tableau du débogueur, puis relancez "
+            "cette cellule."
+        )
+    if isinstance(keep_float_patterns, str) or not isinstance(keep_float_patterns, (list, tuple)):
+        raise AssertionError(
+            'Il faut une liste de motifs (des textes), par exemple ["bloc3_pointwise"], même '
+            "pour un seul motif."
+        )
+    try:
+        kept = match_tensors(
+            [str(p) for p in keep_float_patterns], [layer["tensor"] for layer in layers]
+        )
+    except KitError as error:
+        raise AssertionError(str(error)) from error
+    suspects = [layer["tensor"] for layer in layers if layer["suspect"]]
+    if not suspects:
+        raise AssertionError("Le débogueur ne signale aucune couche suspecte sur ce modèle.")
+    missed = [name for name in suspects if name not in kept]
+    if missed:
+        raise AssertionError(
+            f"{len(missed)} couche(s) suspecte(s) restent quantifiées, par exemple "
+            f"« {short_name(missed[0])} » : ajoutez un motif qui la trouve (une partie de son nom "
+            "dans le tableau, marquée « ← suspecte »)."
+        )
+    extra = [name for name in kept if name not in suspects]
+    if len(extra) > _EXTRA_FLOAT_LAYERS:
+        raise AssertionError(
+            f"Vos motifs gardent aussi {len(extra)} couches saines en flottant (par exemple "
+            f"« {short_name(extra[0])} ») : le modèle perd alors ce que la quantification "
+            "apporte (taille, vitesse). Visez seulement les couches suspectes : un motif plus "
+            "précis (le nom de la couche, pas « .* » ni « conv »)."
+        )
+    return (
+        f"Bravo : vos motifs désignent les {len(suspects)} couche(s) suspecte(s)"
+        + (f" (et {len(extra)} autre(s))" if extra else "")
+        + " ; la conversion ci-dessous les garde en flottant."
     )

@@ -10,6 +10,7 @@ import numpy as np
 from matplotlib.patches import Patch
 
 from helpers.calibration import ChannelStatistics, affine_dequantize, affine_quantize
+from helpers.debugging import HEALTHY_RMSE_OVER_SCALE, SUSPECT_RMSE_OVER_SCALE, short_name
 from helpers.quantization import INTEGER_MODES
 from helpers.units import BYTES_PER_KO, format_size, french
 
@@ -280,6 +281,44 @@ def plot_latencies(latencies: dict, thread_counts: list[int]):
     axis.set_title("Latence d'une inférence avec LiteRT (cette machine)", fontsize=10)
     axis.legend(fontsize=8)
     axis.margins(y=0.18)
+    figure.tight_layout()
+    return figure
+
+
+def plot_layer_errors(result: dict, title: str = "Erreur de quantification par couche"):
+    """Une barre par couche : rmse / échelle (résultat de ``debug_model``), avec le niveau d'une
+    couche saine (1/√12 ≈ 0,29) et le seuil des suspectes (0,7). Introduit dans le notebook 06."""
+    layers = result["layers"]
+    values = [layer["rmse_over_scale"] for layer in layers]
+    colors = ["tab:red" if layer["suspect"] else "tab:blue" for layer in layers]
+    figure, axis = plt.subplots(figsize=(9, 3.2))
+    axis.bar(range(1, len(layers) + 1), values, color=colors)
+    axis.axhline(HEALTHY_RMSE_OVER_SCALE, color="0.3", linestyle=":", linewidth=1)
+    axis.axhline(SUSPECT_RMSE_OVER_SCALE, color="tab:red", linestyle="--", linewidth=1)
+    axis.text(0.6, HEALTHY_RMSE_OVER_SCALE, " couche saine (1/√12)", va="bottom", fontsize=7)
+    axis.text(
+        0.6,
+        SUSPECT_RMSE_OVER_SCALE,
+        " seuil des suspectes",
+        va="bottom",
+        fontsize=7,
+        color="tab:red",
+    )
+    for number, (layer, value) in enumerate(zip(layers, values, strict=True), start=1):
+        if layer["suspect"]:
+            axis.annotate(
+                short_name(layer["tensor"]).split("/")[-2:][0],
+                (number, value),
+                textcoords="offset points",
+                xytext=(0, 3),
+                ha="center",
+                fontsize=7,
+            )
+    axis.set_yscale("log")
+    axis.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: french(v, "g")))
+    axis.set_xlabel("couche (dans l'ordre du modèle)")
+    axis.set_ylabel("rmse / échelle")
+    axis.set_title(title, fontsize=10)
     figure.tight_layout()
     return figure
 

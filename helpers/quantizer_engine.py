@@ -9,6 +9,8 @@ par règle : on peut y exclure des couches par une expression régulière, comme
 
 from __future__ import annotations
 
+import contextlib
+import io
 import itertools
 import math
 import warnings
@@ -122,9 +124,11 @@ def quantize_with_litert_quantizer(
                 )
             calibration = None
             if engine.need_calibration:
-                calibration = engine.calibrate(
-                    calibration_data(float_bytes, representative_dataset), num_threads=1
-                )
+                # Its own progress bar would count model ops, not images; the kit's counts images.
+                with contextlib.redirect_stderr(io.StringIO()):
+                    calibration = engine.calibrate(
+                        calibration_data(float_bytes, representative_dataset), num_threads=1
+                    )
             result = engine.quantize(calibration, enable_progress_report=False)
     except KitError:
         raise

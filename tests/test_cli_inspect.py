@@ -89,7 +89,7 @@ def test_evaluate_json_gives_accuracy_and_count(model_files):
 def test_evaluate_prints_accuracy_in_french(model_files):
     result = run_cli("evaluate", model_files["int8"], "--images", "data/test")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("Précision : ")
+    assert result.stdout.startswith("Exactitude : ")
     assert "/ 320 images de data/test" in result.stdout
 
 
@@ -189,7 +189,7 @@ def test_evaluate_takes_input_size_and_normalization_options(free_size_file, sma
         "unit",
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("Précision : ")
+    assert result.stdout.startswith("Exactitude : ")
     assert "/ 5 images de " in result.stdout
     assert result.stdout.rstrip().endswith("Normalisation des images : unit")
 

@@ -15,6 +15,7 @@ from helpers.exercises import (
     HARDWARE_SITUATIONS,
     check_hardware_choice_answer,
     check_int8_size_answer,
+    check_keep_float_answer,
     check_quantize_by_hand_answer,
     check_sha256_answer,
     check_uint8_model_answer,
@@ -211,7 +212,7 @@ def test_uint8_right_answer_is_accepted(raw_tflite_models, uint8_int8_full):
         uint8_int8_full, raw_tflite_models["int8-full"], images, np.zeros(4, int)
     )
     assert message.startswith("Bravo") and "-1 + 128 = 127" in message
-    assert "précision" in message and "0,007843" in message
+    assert "exactitude" in message and "0,007843" in message
 
 
 @pytest.mark.parametrize(
@@ -616,3 +617,36 @@ def test_sha256_open_is_restored_after_the_check(model_file):
     with pytest.raises(AssertionError):
         check_sha256_answer(text_mode, *model_file)
     assert (builtins.open, io.open) == before
+
+
+# --- notebook 06: the layers to keep in float ---------------------------------------------------
+
+LAYERS_06 = [
+    {"tensor": f"model/re_lu_{n}/Relu;model/bloc{n}_pointwise/convolution", "suspect": n == 3}
+    for n in range(1, 7)
+] + [{"tensor": "model/sortie/MatMul;model/sortie/BiasAdd", "suspect": True}]
+
+
+def test_keep_float_placeholder_gives_instructions():
+    assert check_keep_float_answer(None, LAYERS_06).startswith("À vous")
+
+
+def test_keep_float_right_answer():
+    assert check_keep_float_answer(["bloc3_pointwise", "sortie"], LAYERS_06).startswith("Bravo")
+    assert check_keep_float_answer(("bloc3", "sortie/MatMul"), LAYERS_06).startswith("Bravo")
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ("bloc3_pointwise", "liste"),  # a string, not a list
+        (["bloc3_pointwise"], "restent quantifiées"),  # one suspect forgotten
+        ([".*"], "couches saines"),  # everything in float
+        (["pointwise", "sortie"], "couches saines"),
+        (["bloc9"], "ne correspond à aucun"),
+        (["bloc3_(", "sortie"], "expression régulière"),
+    ],
+)
+def test_keep_float_wrong_answers_are_rejected(answer, message):
+    with pytest.raises(AssertionError, match=message):
+        check_keep_float_answer(answer, LAYERS_06)
