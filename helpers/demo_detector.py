@@ -21,7 +21,10 @@ Pourquoi 128×128 pixels pour l'entraînement
 Le modèle
     Un petit détecteur en une passe (famille MobileNet : convolutions séparables en profondeur,
     normalisation par lot, ReLU6 ; une pyramide de caractéristiques légère ; une tête par case
-    de la grille à la manière de CenterNet) avec DEUX sorties séparées :
+    de la grille à la manière de CenterNet) avec DEUX sorties séparées. Dans la pyramide, les
+    agrandissements ×2 sont un redimensionnement au plus proche voisin (une opération
+    ``RESIZE_NEAREST_NEIGHBOR``, de la liste de l'Edge TPU) et non ``UpSampling2D`` de Keras,
+    qui donne les mêmes valeurs mais écrit des ``TILE``, absents de cette liste. Les sorties :
 
     - ``boxes`` (lot, cases, 4) : la régression brute de chaque case, ``(dx, dy, tw, th)`` en
       unités de case : centre = (colonne + 0,5 + dx, ligne + 0,5 + dy) × pas, largeur =
@@ -446,7 +449,7 @@ def build_detector(input_size: int = INPUT_SIZE, with_logits: bool = False):
     ``with_logits`` ajoute la sortie ``logits`` (avant la sigmoïde), pour l'entraînement.
     """
     import keras
-    from keras import layers
+    from keras import layers, ops
 
     if input_size % 32 or input_size < 32:
         raise KitError(
@@ -470,6 +473,21 @@ def build_detector(input_size: int = INPUT_SIZE, with_logits: bool = False):
         x = layers.ReLU(6.0, name=f"{name}_depthwise_relu6")(x)
         return conv_bn(x, filters, f"{name}_pointwise")
 
+    class NearestUpsampling(layers.Layer):
+        """×2 nearest-neighbour upsampling as ONE resize op (RESIZE_NEAREST_NEIGHBOR in LiteRT).
+
+        Keras's UpSampling2D gives the same values but repeats rows, then columns (tf.repeat:
+        EXPAND_DIMS, TILE, RESHAPE), and TILE is not on Coral's Edge TPU op list. No weights:
+        the stored weights load unchanged.
+        """
+
+        def call(self, x):
+            height, width = x.shape[1], x.shape[2]
+            return ops.image.resize(x, (2 * height, 2 * width), interpolation="nearest")
+
+        def compute_output_shape(self, shape):
+            return (shape[0], 2 * shape[1], 2 * shape[2], shape[3])
+
     inputs = keras.Input(shape=(input_size, input_size, 3), name="image")
     x = conv_bn(inputs, 16, "conv_entree", kernel=3, strides=2)
     features = {}
@@ -478,11 +496,11 @@ def build_detector(input_size: int = INPUT_SIZE, with_logits: bool = False):
         if index in _FEATURE_BLOCKS:
             features[_FEATURE_BLOCKS[index]] = x
     # A light feature pyramid: the coarse, wide-context features go back to stride 8.
-    x = layers.UpSampling2D(2, name="montee_16")(features["c5"])
+    x = NearestUpsampling(name="montee_16")(features["c5"])
     x = layers.Concatenate(name="fusion_16")([x, features["c4"]])
     x = conv_bn(x, 96, "pyramide_16")
     x = separable(x, 96, "pyramide_16_sep")
-    x = layers.UpSampling2D(2, name="montee_8")(x)
+    x = NearestUpsampling(name="montee_8")(x)
     x = layers.Concatenate(name="fusion_8")([x, features["c3"]])
     x = conv_bn(x, 64, "pyramide_8")
     # Two heads, as in CenterNet: one for the class scores, one for the boxes.

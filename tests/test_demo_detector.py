@@ -64,6 +64,15 @@ def test_int8_full_detector_keeps_its_map(int8_full_detector, capsys):
     assert 0.5 <= result["map50_95"] <= result["map50"]
 
 
+def test_int8_full_detector_has_no_tile_and_meets_the_edgetpu_conditions(int8_full_detector):
+    """The pyramid's ×2 upsampling is one RESIZE_NEAREST_NEIGHBOR, not UpSampling2D's TILE."""
+    from helpers.inspection import inspect_model
+
+    report = inspect_model(int8_full_detector)
+    assert "TILE" not in report["ops"] and "RESIZE_NEAREST_NEIGHBOR" in report["ops"]
+    assert report["edgetpu_ready"], report["reasons"]
+
+
 def test_compare_finds_both_detector_outputs_faithful(int8_full_detector, capsys):
     argv = [demo_detector.DETECTOR_DIR, int8_full_detector, "--images", DETECTION / "test"]
     assert main(["compare", *map(str, argv), "--num-samples", "20", "--json"]) == 0
