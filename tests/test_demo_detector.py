@@ -43,6 +43,61 @@ def test_committed_detection_data_is_complete_and_coco():
     assert (description["boxes"], description["scores"]) == ("boxes", "scores")
 
 
+def _test_batch(count: int = 2, size: int = demo_detector.INPUT_SIZE) -> np.ndarray:
+    pixels = np.stack(
+        [np.asarray(Image.open(DETECTION / "test" / f"test_{i:03d}.jpg")) for i in range(count)]
+    )
+    if size != pixels.shape[1]:
+        pixels = np.repeat(
+            np.repeat(pixels, size // pixels.shape[1], 1), size // pixels.shape[2], 2
+        )
+    return demo_detector.normalize_symmetric(pixels)
+
+
+def test_committed_detector_gives_the_outputs_of_its_weights():
+    from helpers.models import load_saved_model
+
+    saved = load_saved_model(demo_detector.DETECTOR_DIR)
+    assert (saved.input.name, saved.input.shape) == ("image", (None, 128, 128, 3))
+    batch = _test_batch()
+    stored = saved.predict_outputs(batch)
+    rebuilt = demo_detector.load_detector()(batch, training=False)
+    for name in ("boxes", "scores"):
+        np.testing.assert_allclose(stored[name], np.asarray(rebuilt[name]), atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "variant, size, outputs",
+    [
+        (demo_detector.VARIANT_CONCATENATED, 128, {"detections": (256, 9)}),
+        (demo_detector.VARIANT_NORMALIZED, 128, {"detections": (256, 9)}),
+        (demo_detector.VARIANT_STUDENT_SIZE, 640, {"boxes": (6400, 4), "scores": (6400, 5)}),
+    ],
+)
+def test_committed_variants_are_what_notebook_05_loads(variant, size, outputs):
+    """The notebook loads these instead of exporting them: names, shapes and values."""
+    from helpers.models import load_saved_model
+
+    folder = demo_detector.DETECTOR_VARIANTS_DIR / variant
+    saved = load_saved_model(folder)
+    assert (saved.input.name, saved.input.shape) == ("image", (None, size, size, 3))
+    assert saved.output_names == sorted(outputs)
+    batch = _test_batch(1, size)
+    stored = saved.predict_outputs(batch)
+    assert {name: value.shape[1:] for name, value in stored.items()} == outputs
+    if variant == demo_detector.VARIANT_STUDENT_SIZE:
+        assert read_detector_description(folder) == demo_detector.detector_description()
+        rebuilt = demo_detector.load_detector(size)(batch, training=False)
+    else:
+        normalized = variant == demo_detector.VARIANT_NORMALIZED
+        model = demo_detector.build_concatenated_detector(size, normalized_boxes=normalized)
+        rebuilt = model(batch, training=False)
+        boxes = stored["detections"][..., :4]
+        assert boxes.min() >= 0 and boxes.max() <= (1 if normalized else size)
+    for name in outputs:  # boxes in pixels: up to 128, float32 rounding of about 1e-5
+        np.testing.assert_allclose(stored[name], np.asarray(rebuilt[name]), rtol=1e-5, atol=1e-4)
+
+
 @pytest.fixture(scope="module")
 def int8_full_detector(tmp_path_factory):
     output = tmp_path_factory.mktemp("detecteur") / "detecteur_int8-full.tflite"
