@@ -44,7 +44,7 @@ def make_debugger(model, representative_dataset, input_size=None, denylisted_nod
 
     ``model`` : dossier du SavedModel ou modèle chargé ; ``representative_dataset`` sert à
     l'étalonnage et aux mesures ; ``denylisted_nodes`` : noms des tenseurs à garder en
-    flottant. Introduit dans le notebook 06.
+    flottant (c'est ce que montre le notebook 06, appel par appel).
     """
     import tensorflow as tf
 
@@ -125,7 +125,7 @@ def layer_statistics(debugger) -> list[dict]:
 
 def debug_model(model, representative_dataset, input_size=None) -> dict:
     """Le diagnostic couche par couche (le contrat de ``python -m helpers debug --json``) :
-    ``{"layers": [...], "suspects": [noms des tenseurs suspects]}``. Introduit dans le notebook 06."""
+    ``{"layers": [...], "suspects": [noms des tenseurs suspects]}``."""
     layers = layer_statistics(make_debugger(model, representative_dataset, input_size))
     return {"layers": layers, "suspects": [layer["tensor"] for layer in layers if layer["suspect"]]}
 
@@ -201,7 +201,7 @@ def quantize_keeping_float(model, representative_dataset, patterns, input_size=N
     (quantification sélective) : ``(octets du .tflite, noms gardés en flottant)``.
 
     Les appels montrés dans le notebook 06 : ``QuantizationDebugOptions(denylisted_nodes=...)``
-    puis ``debugger.get_nondebug_quantized_model()``. Introduit dans le notebook 06.
+    puis ``debugger.get_nondebug_quantized_model()``.
     """
     import tensorflow as tf
 

@@ -93,7 +93,6 @@ def quantize_with_litert_quantizer(
     comme int8-full) ; puis ``Quantizer(float).load_quantization_recipe(recette)``,
     ``calibrate`` (mode int8-full) et ``quantize``. ``no_quantize`` : expressions régulières
     des couches à laisser en flottant (règle ``no_quantize`` de la recette).
-    Introduit dans le notebook 06.
     """
     from litert_quantizer import qtyping, quantizer
 
