@@ -25,7 +25,7 @@ from helpers.images import (
     normalize,
     read_image,
 )
-from helpers.models import load_saved_model
+from helpers.models import FloatModel, load_saved_model
 from helpers.runtime import (
     check_image_input,
     check_single_output,
@@ -716,7 +716,8 @@ def compare_with_float(
     num_samples: int | None = DEFAULT_COMPARED_IMAGES,
     progress: bool = False,
 ) -> dict:
-    """Le SavedModel flottant et le ``.tflite`` sur les mêmes images, sortie par sortie.
+    """Le SavedModel flottant (son dossier, ou le modèle déjà chargé) et le ``.tflite`` sur les
+    mêmes images, sortie par sortie.
 
     Les sorties sont appariées par leur nom (celui de la signature du SavedModel, que le
     convertisseur garde) et celles du ``.tflite`` déquantifiées. Normalisation et taille :
@@ -730,7 +731,8 @@ def compare_with_float(
     metadata = {} if in_memory else (read_metadata(model) or {})
     normalization = normalization or metadata.get("normalization") or "symmetric"
     check_normalization(normalization)
-    float_model = load_saved_model(model_dir)
+    # A model already loaded (load_saved_model) is not read again: notebooks compare several files.
+    float_model = model_dir if isinstance(model_dir, FloatModel) else load_saved_model(model_dir)
     interpreter = load_interpreter(content)
     if input_size is None and runtime_input_size(interpreter) is None:
         input_size = metadata_input_size(metadata)

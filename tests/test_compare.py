@@ -48,6 +48,17 @@ def test_int8_full_classifier_is_faithful(demo_files):
     assert 0.99 <= output["float_max"] <= 1.0 and output["float_min"] >= 0.0
 
 
+def test_a_loaded_model_gives_the_same_comparison(demo_files):
+    from helpers.models import load_saved_model
+
+    tflite = demo_files / "int8-full.tflite"
+    by_folder = compare_with_float(DEMO_MODEL_DIR, tflite, TEST_DIR, num_samples=10)
+    by_model = compare_with_float(
+        load_saved_model(DEMO_MODEL_DIR), tflite, TEST_DIR, num_samples=10
+    )
+    assert by_model == by_folder
+
+
 def test_float16_is_closer_to_the_float_model_than_int8(demo_files):
     int8 = compare_with_float(
         DEMO_MODEL_DIR, demo_files / "int8-full.tflite", TEST_DIR, num_samples=20
