@@ -17,7 +17,13 @@ from pathlib import Path
 
 from helpers.calibration import DEFAULT_MIN_IMAGES, representative_dataset
 from helpers.course import course_notebooks, execute_notebooks, set_jupyterlab_french
-from helpers.debugging import debug_model, format_debug_table, quantize_keeping_float, short_name
+from helpers.debugging import (
+    KEEP_FLOAT_MODES,
+    debug_model,
+    format_debug_table,
+    quantize_keeping_float,
+    short_name,
+)
 from helpers.demo_detector import train_demo_detector
 from helpers.demo_model import train_demo_model
 from helpers.detection import evaluate_detector, read_detector_description
@@ -91,12 +97,18 @@ def quantize_command(args) -> int:
         )
     check_engine(args.engine, mode, io_type, args.output_type)
     litert = args.engine == "litert-quantizer"
-    if args.keep_float and mode != "int8" and not litert:
-        raise KitError(
-            f"--keep-float garde des couches en flottant : le modèle ne peut plus être {mode}. "
-            "Cette quantification sélective se fait en mode int8 (entrée et sortie flottantes, "
-            "calcul entier ailleurs) : choisissez --mode int8."
-        )
+    if args.keep_float and not litert:
+        if mode not in KEEP_FLOAT_MODES:
+            raise KitError(
+                f"--keep-float garde des couches en flottant à partir du mode int8 ou int8-full, "
+                f"pas {mode} : choisissez --mode int8 (entrée et sortie flottantes) ou "
+                "--mode int8-full (entrée et sortie int8, des couches flottantes au milieu)."
+            )
+        if io_type != "int8" or args.output_type is not None:
+            raise KitError(
+                "--keep-float en int8-full donne une entrée et une sortie int8 : retirez "
+                "--io-type et --output-type."
+            )
     output = check_output_path(args.output, force=args.force)
     model_dir = check_saved_model_dir(args.model_dir)  # cheap check before importing TensorFlow
     # Loaded once: its input is checked here, and the same model is converted.
@@ -120,7 +132,9 @@ def quantize_command(args) -> int:
         kept = list(args.keep_float or ())
     elif args.keep_float:
         started = time.perf_counter()
-        model_bytes, kept = quantize_keeping_float(model, dataset, args.keep_float, args.input_size)
+        model_bytes, kept = quantize_keeping_float(
+            model, dataset, args.keep_float, args.input_size, mode
+        )
         report = conversion_report(mode, model_bytes, time.perf_counter() - started)
     else:
         # A free-size model is converted at the size given, so the file gets a fixed input.
@@ -463,8 +477,8 @@ def _add_course_commands(commands) -> None:
         "--keep-float",
         action="append",
         metavar="MOTIF",
-        help="mode int8 : garde en flottant les tenseurs dont le nom contient MOTIF (expression "
-        "régulière ; répétable ; noms donnés par la commande debug)",
+        help="modes int8 et int8-full : garde en flottant les tenseurs dont le nom contient "
+        "MOTIF (expression régulière ; répétable ; noms donnés par la commande debug)",
     )
     quantize.add_argument(
         "--engine",

@@ -196,19 +196,34 @@ def match_tensors(patterns, names: list[str]) -> list[str]:
     return matched
 
 
-def quantize_keeping_float(model, representative_dataset, patterns, input_size=None):
-    """Le mode int8 avec les tenseurs que ``patterns`` désignent gardés en flottant
-    (quantification sélective) : ``(octets du .tflite, noms gardés en flottant)``.
+# The modes a selective quantization starts from: int8 keeps float I/O; int8-full keeps int8 I/O
+# (the debugger's fully_quantize) with float layers inside, so it is no longer integer only.
+KEEP_FLOAT_MODES = ("int8", "int8-full")
 
-    Les appels montrés dans le notebook 06 : ``QuantizationDebugOptions(denylisted_nodes=...)``
-    puis ``debugger.get_nondebug_quantized_model()``.
+
+def quantize_keeping_float(model, representative_dataset, patterns, input_size=None, mode="int8"):
+    """Le mode ``int8`` (ou ``int8-full`` : entrée et sortie int8) avec les tenseurs que
+    ``patterns`` désignent gardés en flottant (quantification sélective) :
+    ``(octets du .tflite, noms gardés en flottant)``.
+
+    Les appels montrés dans le notebook 06 : ``QuantizationDebugOptions(denylisted_nodes=...,
+    fully_quantize=...)`` puis ``debugger.get_nondebug_quantized_model()``.
     """
     import tensorflow as tf
 
+    if mode not in KEEP_FLOAT_MODES:
+        raise KitError(
+            f"--keep-float garde des couches en flottant à partir du mode int8 ou int8-full, pas "
+            f"{mode} : choisissez --mode int8 (entrée et sortie flottantes) ou int8-full "
+            "(entrée et sortie int8)."
+        )
     patterns = list(patterns)
     if not patterns:
         raise KitError("--keep-float attend au moins un motif (une partie du nom d'un tenseur).")
     model = _loaded(model)
+    if mode == "int8-full":
+        # As the int8-full mode: traced for one image at a time (static shapes).
+        input_size = model.input.image_shape(input_size)[:2]
     # The float conversion has the same tensor names as the calibrated model and takes a
     # second: a pattern that matches nothing is refused before the calibration.
     float_bytes, _ = convert(model, "float32", input_size=input_size)
@@ -217,5 +232,7 @@ def quantize_keeping_float(model, representative_dataset, patterns, input_size=N
     kept = match_tensors(patterns, tensor_names(debugger.calibrated_model))
     with quiet_tensorflow(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        debugger.options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=kept)
+        debugger.options = tf.lite.experimental.QuantizationDebugOptions(
+            denylisted_nodes=kept, fully_quantize=mode == "int8-full"
+        )
         return debugger.get_nondebug_quantized_model(), kept

@@ -136,8 +136,27 @@ def test_keep_float_matching_nothing_writes_nothing(tmp_path, capsys):
     assert "Les plus proches" in first_line
 
 
-@pytest.mark.parametrize("mode", ["int8-full", "int16x8", "dynamic"])
-def test_keep_float_only_in_int8(tmp_path, capsys, mode):
+def test_keep_float_in_int8_full_keeps_integer_io(tmp_path, capsys):
+    output = tmp_path / "selectif_entier.tflite"
+    argv = [DEMO, "--images", IMAGES, "--mode", "int8-full", "--keep-float", "bloc7_pointwise"]
+    assert main(["quantize", *argv, "--output", str(output)]) == 0, capsys.readouterr().err
+    report = inspect_model(output)
+    assert report["inputs"][0]["dtype"] == report["outputs"][0]["dtype"] == "int8"
+    assert report["inputs"][0]["shape"][0] == 1  # traced for one image, as int8-full
+    # Integer I/O, but a float convolution inside: not integer only, not for the Edge TPU.
+    assert "CONV_2D" in report["float_ops"]
+    assert not report["integer_only"] and not report["edgetpu_ready"]
+
+
+@pytest.mark.parametrize("mode", ["int16x8", "dynamic", "float16"])
+def test_keep_float_only_from_int8_modes(tmp_path, capsys, mode):
     output = tmp_path / "selectif.tflite"
     argv = [DEMO, "--images", IMAGES, "--mode", mode, "--keep-float", "bloc7"]
     assert_refused(capsys, [*argv, "--output", output], output, "--mode int8")
+
+
+def test_keep_float_with_uint8_io_is_refused(tmp_path, capsys):
+    output = tmp_path / "selectif.tflite"
+    argv = [DEMO, "--images", IMAGES, "--mode", "int8-full", "--io-type", "uint8"]
+    argv += ["--keep-float", "bloc7"]
+    assert_refused(capsys, [*argv, "--output", output], output, "--io-type")
