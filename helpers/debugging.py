@@ -96,7 +96,6 @@ def layer_statistics(debugger) -> list[dict]:
 
     ``rmse`` est l'écart quadratique moyen entre la sortie quantifiée et la sortie flottante
     de la couche ; divisé par l'échelle, il vaut environ 0,29 pour une couche saine.
-    Introduit dans le notebook 06.
     """
     if debugger.layer_statistics is None:  # not run yet
         with quiet_tensorflow(), warnings.catch_warnings():

@@ -907,7 +907,7 @@ _EXTRA_FLOAT_LAYERS = 2
 def check_keep_float_answer(keep_float_patterns, layers: list[dict]) -> str:
     """Vérifie l'exercice du notebook 06 : des motifs (expressions régulières) qui désignent les
     couches suspectes du débogueur, et presque rien d'autre. ``layers`` : les lignes de
-    ``debug_model`` (``tensor``, ``suspect``). Introduit dans le notebook 06."""
+    ``debug_model`` (``tensor``, ``suspect``)."""
     if _is_placeholder(keep_float_patterns):
         return (
             'À vous : remplacez None par une liste de motifs, par exemple ["bloc3_pointwise"] : '

@@ -287,7 +287,7 @@ def plot_latencies(latencies: dict, thread_counts: list[int]):
 
 def plot_layer_errors(result: dict, title: str = "Erreur de quantification par couche"):
     """Une barre par couche : rmse / échelle (résultat de ``debug_model``), avec le niveau d'une
-    couche saine (1/√12 ≈ 0,29) et le seuil des suspectes (0,7). Introduit dans le notebook 06."""
+    couche saine (1/√12 ≈ 0,29) et le seuil des suspectes (0,7)."""
     layers = result["layers"]
     values = [layer["rmse_over_scale"] for layer in layers]
     colors = ["tab:red" if layer["suspect"] else "tab:blue" for layer in layers]

@@ -143,7 +143,7 @@ def quantize_with_litert_quantizer(
 def validate_snr(float_bytes: bytes, quantized_bytes: bytes, representative_dataset, samples=8):
     """``validate()`` de LiteRT Quantizer : le SNR (en dB) de chaque tenseur du modèle
     quantifié face au flottant, sur ``samples`` images. ``{nom du tenseur: snr_db}``, trié du
-    pire au meilleur. Introduit dans le notebook 06."""
+    pire au meilleur."""
     from litert_quantizer import quantizer
     from litert_quantizer.utils.validation_utils import ValidationErrorMetric
 
