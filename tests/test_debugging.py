@@ -160,3 +160,24 @@ def test_keep_float_with_uint8_io_is_refused(tmp_path, capsys):
     argv = [DEMO, "--images", IMAGES, "--mode", "int8-full", "--io-type", "uint8"]
     argv += ["--keep-float", "bloc7"]
     assert_refused(capsys, [*argv, "--output", output], output, "--io-type")
+
+
+def test_the_plot_shows_one_bar_per_layer_and_both_levels(demo_debug):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from helpers.plots import plot_layer_errors
+
+    flagged = {"layers": [dict(layer) for layer in demo_debug["layers"]]}
+    flagged["layers"][2]["suspect"] = True
+    figure = plot_layer_errors(flagged)
+    axis = figure.axes[0]
+    assert len(axis.patches) == len(demo_debug["layers"])
+    red = [
+        bar
+        for bar in axis.patches
+        if bar.get_facecolor()[:3] == matplotlib.colors.to_rgb("tab:red")
+    ]
+    assert len(red) == 1
+    levels = sorted(line.get_ydata()[0] for line in axis.get_lines())
+    assert levels == pytest.approx([HEALTHY_RMSE_OVER_SCALE, SUSPECT_RMSE_OVER_SCALE])
