@@ -46,7 +46,8 @@ def convert_all(model_dir: Path, size: int) -> dict[str, bytes]:
         DETECTION_DIR / "calibration", input_size=(size, size), min_images=100
     )
     return {
-        mode: convert(model, mode, dataset if mode in INTEGER_MODES else None)[0] for mode in COURSE_MODES
+        mode: convert(model, mode, dataset if mode in INTEGER_MODES else None)[0]
+        for mode in COURSE_MODES
     }
 
 
