@@ -75,7 +75,9 @@ def main() -> int:
         (f"{MODE}, 100 images, poids par tenseur", evaluate_model(per_tensor, TEST_DIR)["accuracy"])
     )
 
-    print(f"\nModèle : {relative_to_root(args.model)} ; exactitude sur {TEST_DIR.name}/ ({MODE} sauf la référence)\n")
+    print(
+        f"\nModèle : {relative_to_root(args.model)} ; exactitude sur {TEST_DIR.name}/ ({MODE} sauf la référence)\n"
+    )
     print(f"| {'étalonnage':<48} | exactitude |")
     print(f"|{'-' * 50}|{'-' * 12}|")
     for name, accuracy in rows:

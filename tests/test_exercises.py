@@ -119,8 +119,7 @@ def make_dataset(paths, transform=lambda pixels: [pixels[np.newaxis]], count=COU
 
 
 def test_unit_dataset_placeholders_get_instructions(image_files):
-    def body_to_write():
-        ...
+    def body_to_write(): ...
 
     for placeholder in (None, ..., body_to_write):
         message = check_unit_dataset_answer(placeholder, image_files, SHAPE, count=COUNT)
