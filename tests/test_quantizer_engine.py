@@ -60,7 +60,8 @@ def test_dynamic_keeps_float_activations(tmp_path, capsys):
 
 def test_no_quantize_rule_keeps_a_layer_in_float(tmp_path, capsys):
     output = tmp_path / "selectif.tflite"
-    argv = [DEMO, "--images", IMAGES, "--mode", "int8-full", "--engine", "litert-quantizer"]
+    argv = [DEMO, "--images", IMAGES, "--num-samples", "30", "--min-images", "30"]
+    argv += ["--mode", "int8-full", "--engine", "litert-quantizer"]
     argv += ["--keep-float", "bloc7_pointwise", "--output", str(output)]
     assert main(["quantize", *argv]) == 0, capsys.readouterr().err
     report = inspect_model(output)
