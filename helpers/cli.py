@@ -417,6 +417,23 @@ def _add_normalization(parser, default: str | None, default_text: str) -> None:
     )
 
 
+def _add_calibration_counts(parser) -> None:
+    """--num-samples and --min-images, the same for every command that calibrates."""
+    parser.add_argument(
+        "--num-samples",
+        type=_positive,
+        metavar="N",
+        help="images d'étalonnage utilisées (défaut : toutes, au plus 500)",
+    )
+    parser.add_argument(
+        "--min-images",
+        type=_positive,
+        default=DEFAULT_MIN_IMAGES,
+        metavar="N",
+        help=f"nombre minimal d'images d'étalonnage (défaut : {DEFAULT_MIN_IMAGES})",
+    )
+
+
 def _add_input_size(parser, help_text: str) -> None:
     parser.add_argument("--input-size", type=_size, metavar="HxW", help=help_text)
 
@@ -460,19 +477,7 @@ def _add_course_commands(commands) -> None:
     )
     _add_normalization(quantize, "symmetric", "symmetric")
     _add_input_size(quantize, "taille d'entrée, seulement si celle du modèle est dynamique")
-    quantize.add_argument(
-        "--num-samples",
-        type=_positive,
-        metavar="N",
-        help="images d'étalonnage utilisées (défaut : toutes, au plus 500)",
-    )
-    quantize.add_argument(
-        "--min-images",
-        type=_positive,
-        default=DEFAULT_MIN_IMAGES,
-        metavar="N",
-        help=f"nombre minimal d'images d'étalonnage (défaut : {DEFAULT_MIN_IMAGES})",
-    )
+    _add_calibration_counts(quantize)
     quantize.add_argument(
         "--keep-float",
         action="append",
@@ -504,19 +509,7 @@ def _add_course_commands(commands) -> None:
     )
     _add_normalization(debug, "symmetric", "symmetric")
     _add_input_size(debug, "taille d'entrée, seulement si celle du modèle est dynamique")
-    debug.add_argument(
-        "--num-samples",
-        type=_positive,
-        metavar="N",
-        help="images utilisées (défaut : toutes, au plus 500)",
-    )
-    debug.add_argument(
-        "--min-images",
-        type=_positive,
-        default=DEFAULT_MIN_IMAGES,
-        metavar="N",
-        help=f"nombre minimal d'images (défaut : {DEFAULT_MIN_IMAGES})",
-    )
+    _add_calibration_counts(debug)
     debug.add_argument("--json", action="store_true", help="un seul objet JSON sur la sortie")
     debug.set_defaults(handler=debug_command)
 
