@@ -458,7 +458,7 @@ def _add_course_commands(commands) -> None:
         choices=MODES,
         help="float32 | dynamic | float16 | int8 (entrées/sorties flottantes, "
         "comme la capsule) | int8-full (entier seulement, Edge TPU) | int16x8 (activations "
-        "en int16, processeur seulement ; notebook 06)",
+        "en int16, processeur seulement)",
     )
     quantize.add_argument("--output", required=True, metavar="FILE.tflite", help="fichier à écrire")
     quantize.add_argument(
@@ -490,7 +490,7 @@ def _add_course_commands(commands) -> None:
         choices=ENGINES,
         default=ENGINES[0],
         help="tflite-converter (défaut : le convertisseur de TensorFlow) | litert-quantizer "
-        "(LiteRT Quantizer, modes dynamic et int8-full ; notebook 06)",
+        "(LiteRT Quantizer, modes dynamic et int8-full)",
     )
     quantize.add_argument("--force", action="store_true", help="remplace FILE s'il existe")
     quantize.set_defaults(handler=quantize_command)
