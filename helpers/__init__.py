@@ -28,6 +28,7 @@ module                     rôle                                                
 ``demo_data``              générateur déterministe des images de démonstration
 ``demo_model``             le petit MobileNet de démonstration et son entraînement
 ``demo_detector``          scènes annotées et détecteur de démonstration, entraînement
+``demo_fragile``           modèle qui perd de l'exactitude en int8-full, entraînement  06
 ``cli``                    ``python -m helpers`` : analyse des arguments et commandes
 =========================  ==========================================================  =========
 
@@ -61,5 +62,6 @@ LAYERS = (
     "demo_data",
     "demo_model",
     "demo_detector",
+    "demo_fragile",
     "cli",
 )
