@@ -12,15 +12,16 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installation-terminee
 
 
-.PHONY: help install lab test course bench demo-model demo-detector lint clean
+.PHONY: help install lab test course bench demo-model demo-detector demo-fragile lint clean
 
 help:
 	@echo "make lab         installe tout (une fois) et ouvre le cours dans JupyterLab"
 	@echo "make test        installe tout (une fois) et lance tous les tests"
-	@echo "make course      exécute les notebooks 00 à 05 sans interface (préparer la séance)"
+	@echo "make course      exécute les notebooks 00 à 06 sans interface (préparer la séance)"
 	@echo "make bench       mesures de performance (tableaux)"
 	@echo "make demo-model  régénère data/ et réentraîne le modèle de démonstration"
 	@echo "make demo-detector  régénère data/detection et réentraîne le détecteur de démonstration"
+	@echo "make demo-fragile   réentraîne le modèle qui perd de l'exactitude en int8 (notebook 06)"
 
 # The stamp makes the installation run once, and again only when the requirements change.
 $(STAMP): requirements.txt pyproject.toml
@@ -49,6 +50,9 @@ demo-model: install
 
 demo-detector: install
 	$(PY) -m helpers demo-detector
+
+demo-fragile: install
+	$(PY) -m helpers demo-fragile
 
 lint: install
 	$(PY) -m ruff check helpers tests bench

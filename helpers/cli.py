@@ -19,12 +19,12 @@ from helpers.calibration import DEFAULT_MIN_IMAGES, representative_dataset
 from helpers.course import course_notebooks, execute_notebooks, set_jupyterlab_french
 from helpers.debugging import (
     KEEP_FLOAT_MODES,
-    debug_model,
     format_debug_table,
     quantize_keeping_float,
     short_name,
 )
 from helpers.demo_detector import train_demo_detector
+from helpers.demo_fragile import train_fragile_model
 from helpers.demo_model import train_demo_model
 from helpers.detection import evaluate_detector, read_detector_description
 from helpers.environment import check_environment, describe_machine
@@ -60,7 +60,12 @@ from helpers.quantization import (
     conversion_report,
     convert,
 )
-from helpers.quantizer_engine import ENGINES, check_engine, quantize_with_litert_quantizer
+from helpers.quantizer_engine import (
+    ENGINES,
+    check_engine,
+    diagnose_model,
+    quantize_with_litert_quantizer,
+)
 from helpers.runtime import (
     load_interpreter,
     metadata_path,
@@ -223,7 +228,7 @@ def debug_command(args) -> int:
     model = load_saved_model(model_dir)
     height, width, channels = model.input.image_shape(args.input_size)
     dataset = _calibration_dataset(args, (height, width), channels)
-    result = debug_model(model, dataset, args.input_size)
+    result = diagnose_model(model, dataset, args.input_size)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
@@ -357,6 +362,11 @@ def check_command(args) -> int:
     for check in check_environment():
         print(f"  ✓ {check.name:<24} {check.found}")
     print(f"Environnement prêt ({describe_machine()}).")
+    return 0
+
+
+def demo_fragile_command(args) -> int:
+    train_fragile_model(verbose=1 if sys.stderr.isatty() else 2)
     return 0
 
 
@@ -614,6 +624,14 @@ def build_parser() -> FrenchArgumentParser:
         description="Régénère data/calibration, data/test et réentraîne data/modele_demo (déterministe).",
     )
     demo.set_defaults(handler=demo_model_command)
+    fragile = commands.add_parser(
+        "demo-fragile",
+        prog="python -m helpers demo-fragile",
+        help="réentraîne le modèle qui perd de l'exactitude en int8 (notebook 06, quelques minutes)",
+        description="Réentraîne data/modele_fragile (déterministe) à partir des images de "
+        "démonstration ; data/calibration et data/test ne sont pas modifiés.",
+    )
+    fragile.set_defaults(handler=demo_fragile_command)
     detector = commands.add_parser(
         "demo-detector",
         prog="python -m helpers demo-detector",

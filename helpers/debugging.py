@@ -18,6 +18,7 @@ import warnings
 from helpers.errors import KitError, quiet_tensorflow
 from helpers.models import FloatModel, check_saved_model_dir, load_saved_model
 from helpers.quantization import check_representative_dataset, convert, make_converter
+from helpers.runtime import op_details
 from helpers.units import french
 
 # Rounding to the nearest step spreads the error uniformly over one step: its standard deviation
@@ -26,6 +27,15 @@ HEALTHY_RMSE_OVER_SCALE = 1 / math.sqrt(12)
 # TensorFlow's Quantization Debugger tutorial flags the layers above 0.7 (more than twice the
 # rounding error alone): a rule of thumb, not a law; look at the plot too.
 SUSPECT_RMSE_OVER_SCALE = 0.7
+# The debugger judges each layer from the same quantized input, so it cannot see a tensor whose
+# range is so wide that 256 levels crush it: the error stays proportional to the (coarse) step.
+# The second look compares each tensor of the int8 model with the float model's (accumulated
+# error, in dB). A layer is where the signal goes when it loses 6 dB by itself (twice the error
+# amplitude) and leaves less than 30 dB (noise amplitude above about 3 % of the signal). Above
+# 30 dB, a 6 dB loss is only int8 rounding at its finest: 8 bits give at most about 48 dB, and the
+# demo model's first layers go from 40 to 33 dB while it keeps its float accuracy.
+SUSPECT_SNR_LOSS_DB = 6.0
+SUSPECT_SNR_BELOW_DB = 30.0
 # How long a tensor name may be in the French table (the full name is in the JSON).
 _SHOWN_NAME = 58
 # In a fused name, the part that names the layer with weights (the one a student recognizes).
@@ -82,7 +92,7 @@ def tensor_names(model_bytes: bytes) -> list[str]:
     interpreter = Interpreter(model_content=model_bytes)
     tensors = interpreter.get_tensor_details()
     names = []
-    for op in interpreter._get_ops_details():  # the op list has no public API in LiteRT
+    for op in op_details(interpreter):
         for index in op["outputs"]:
             name = tensors[index]["name"]
             if name and name not in names:
@@ -116,17 +126,25 @@ def layer_statistics(debugger) -> list[dict]:
                 "zero_point": int(float(row["zero_point"])),
                 "rmse": rmse,
                 "rmse_over_scale": ratio,
-                "suspect": bool(ratio > SUSPECT_RMSE_OVER_SCALE),
             }
         )
+        layers[-1]["suspect"] = is_suspect(layers[-1])
     return layers
 
 
-def debug_model(model, representative_dataset, input_size=None) -> dict:
-    """Le diagnostic couche par couche (le contrat de ``python -m helpers debug --json``) :
-    ``{"layers": [...], "suspects": [noms des tenseurs suspects]}``."""
-    layers = layer_statistics(make_debugger(model, representative_dataset, input_size))
-    return {"layers": layers, "suspects": [layer["tensor"] for layer in layers if layer["suspect"]]}
+def is_suspect(layer: dict) -> bool:
+    """La règle des couches suspectes, en un seul endroit : ``rmse / échelle`` au-dessus de 0,7
+    (erreur propre à la couche), ou, si le SNR a été mesuré, une couche qui perd au moins 6 dB
+    et laisse moins de 30 dB (le signal se perd là)."""
+    loss = layer.get("snr_loss_db")
+    return bool(
+        layer["rmse_over_scale"] > SUSPECT_RMSE_OVER_SCALE
+        or (
+            loss is not None
+            and loss >= SUSPECT_SNR_LOSS_DB
+            and layer["snr_db"] < SUSPECT_SNR_BELOW_DB
+        )
+    )
 
 
 def short_name(tensor: str) -> str:
@@ -138,32 +156,73 @@ def short_name(tensor: str) -> str:
     return shown if len(shown) <= _SHOWN_NAME else "…" + shown[-(_SHOWN_NAME - 1) :]
 
 
+def _db(value) -> str:
+    return "—" if value is None else french(value, ".1f")
+
+
 def format_debug_table(result: dict) -> str:
-    """Le diagnostic en tableau français : une ligne par couche, les suspectes marquées."""
-    header = f"{'n°':>3}  {'opération':<18}{'échelle':>10}{'rmse/échelle':>14}  {'tenseur'}"
+    """Le diagnostic en tableau français : une ligne par couche, les suspectes marquées ; les
+    colonnes SNR et perte quand le SNR a été mesuré (commande ``debug``)."""
+    with_snr = any("snr_db" in layer for layer in result["layers"])
+    snr_header = f"{'SNR (dB)':>10}{'perte (dB)':>12}" if with_snr else ""
+    header = f"{'n°':>3}  {'opération':<18}{'échelle':>10}{'rmse/échelle':>14}{snr_header}  tenseur"
     lines = [header, "-" * (len(header) + 40)]
     for number, layer in enumerate(result["layers"], start=1):
         mark = "  ← suspecte" if layer["suspect"] else ""
+        snr = (
+            f"{_db(layer.get('snr_db')):>10}{_db(layer.get('snr_loss_db')):>12}" if with_snr else ""
+        )
         lines.append(
             f"{number:>3}  {layer['op']:<18}{french(layer['scale'], '.4g'):>10}"
-            f"{french(layer['rmse_over_scale'], '.2f'):>14}  {short_name(layer['tensor'])}{mark}"
+            f"{french(layer['rmse_over_scale'], '.2f'):>14}{snr}  {short_name(layer['tensor'])}{mark}"
         )
     count = len(result["suspects"])
+    rules = f"rmse/échelle > {french(SUSPECT_RMSE_OVER_SCALE)}, contre {french(HEALTHY_RMSE_OVER_SCALE, '.2f')} pour une couche saine"
+    if with_snr:
+        rules += (
+            f", ou une couche qui perd au moins {french(SUSPECT_SNR_LOSS_DB, '.0f')} dB de SNR "
+            f"et descend sous {french(SUSPECT_SNR_BELOW_DB, '.0f')} dB"
+        )
     lines.append("")
     if count:
         lines.append(
-            f"{count} couche(s) suspecte(s) (rmse/échelle > {french(SUSPECT_RMSE_OVER_SCALE)}, "
-            f"contre {french(HEALTHY_RMSE_OVER_SCALE, '.2f')} pour une couche saine). Pour les "
-            "garder en flottant : python -m helpers quantize ... --mode int8 --keep-float MOTIF "
-            "(MOTIF : une partie du nom du tenseur)."
+            f"{count} couche(s) suspecte(s) ({rules}). Pour les garder en flottant : "
+            "python -m helpers quantize ... --mode int8 --keep-float MOTIF (MOTIF : une partie "
+            "du nom du tenseur)."
         )
     else:
         lines.append(
-            f"Aucune couche au-dessus de {french(SUSPECT_RMSE_OVER_SCALE)} : l'arrondi explique "
-            "l'erreur de chaque couche. Si l'exactitude baisse quand même, regardez l'étalonnage "
-            "(images représentatives ?) et la sortie du modèle (python -m helpers compare)."
+            f"Aucune couche suspecte ({rules}) : l'arrondi explique l'erreur de chaque couche. "
+            "Si l'exactitude baisse quand même, regardez l'étalonnage (images représentatives ?) "
+            "et la sortie du modèle (python -m helpers compare)."
         )
     return "\n".join(lines)
+
+
+def activation_peak(float_bytes: bytes, representative_dataset, pattern: str) -> tuple[str, float]:
+    """La plus grande valeur que prend, sur les images du jeu de données, la sortie d'une couche
+    d'un ``.tflite`` flottant : ``(nom du tenseur, valeur)``, la couche étant la première dont
+    le nom contient ``pattern`` (expression régulière). À comparer à la plage que l'int8 lui
+    donne (255 × l'échelle)."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    # Without XNNPACK and with every tensor kept: the intermediate values stay readable.
+    interpreter = Interpreter(
+        model_content=float_bytes,
+        experimental_preserve_all_tensors=True,
+        experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+    )
+    interpreter.allocate_tensors()
+    names = tensor_names(float_bytes)
+    (name, *_) = match_tensors([pattern], names)
+    index = next(t["index"] for t in interpreter.get_tensor_details() if t["name"] == name)
+    image_index = interpreter.get_input_details()[0]["index"]
+    peak = -math.inf
+    for image, *_ in representative_dataset():
+        interpreter.set_tensor(image_index, image)
+        interpreter.invoke()
+        peak = max(peak, float(interpreter.get_tensor(index).max()))
+    return name, peak
 
 
 def match_tensors(patterns, names: list[str]) -> list[str]:

@@ -61,7 +61,8 @@ from helpers.detection import (
     coco_map,
     decode_detections,
 )
-from helpers.errors import KitError, quiet_tensorflow
+from helpers.errors import KitError
+from helpers.models import export_frozen
 from helpers.paths import DATA_DIR, DEMO_DETECTOR_VARIANTS_DIR
 
 LABELS = demo_data.LABELS  # output order of the detector's scores
@@ -568,52 +569,10 @@ def write_detector_files(folder: Path) -> None:
     (folder / "labels.txt").write_text("\n".join(LABELS) + "\n", encoding="utf-8")
 
 
-def _save_frozen(model, folder: Path) -> None:
-    """A SavedModel whose weights are constants of the graph (no variables to restore).
-
-    Same ``serving_default`` signature as ``model.export`` (input named after the Keras input,
-    outputs named after the model's output dict) and the same values (to about 1e-5: the
-    converter's constant folding). Without its ~270 variables and the functions that save and
-    restore them, TensorFlow loads it several times faster and the TFLite converter handles it
-    two to three times faster (measured on 2 cores: about 1 s instead of 3 s in float32, 2 s
-    instead of 5 s in int8-full), which is most of notebook 05's time.
-    """
-    import tensorflow as tf
-    from tensorflow.python.framework.convert_to_constants import (
-        convert_variables_to_constants_v2,
-    )
-
-    spec = tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32, name=model.inputs[0].name)
-    traced = tf.function(lambda image: model(image, training=False)).get_concrete_function(spec)
-    frozen = convert_variables_to_constants_v2(traced)
-
-    @tf.function(input_signature=[spec])
-    def serve(image):
-        return tf.nest.pack_sequence_as(traced.structured_outputs, frozen(image))
-
-    module = tf.Module()
-    module.serve = serve
-    tf.saved_model.save(module, str(folder), signatures={"serving_default": serve})
-
-
 def _export(model, folder: Path, describe: bool = True) -> Path:
-    """A frozen SavedModel (:func:`_save_frozen`) next to the target, then swap (never a
-    half-written folder).
-
-    ``describe``: also write detecteur.json and labels.txt (the two-output detector only).
-    """
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=folder.parent) as scratch:
-        staged = Path(scratch) / folder.name
-        with quiet_tensorflow():  # else "Assets written to: <temporary folder>"
-            _save_frozen(model, staged)
-        if describe:
-            write_detector_files(staged)
-        if folder.exists():
-            shutil.rmtree(folder)
-        staged.rename(folder)
-    return folder
+    """A frozen SavedModel (:func:`helpers.models.export_frozen`); ``describe``: also write
+    detecteur.json and labels.txt (the two-output detector only)."""
+    return export_frozen(model, folder, write_files=write_detector_files if describe else None)
 
 
 def export_detector(folder: Path, input_size: int = STUDENT_SIZE, weights: Path = DETECTOR_WEIGHTS):

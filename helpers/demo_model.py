@@ -23,6 +23,7 @@ import numpy as np
 from helpers import demo_data
 from helpers.images import load_labeled_images, normalize
 from helpers.paths import DATA_DIR
+from helpers.units import format_percent
 
 # (filters, stride) of each depthwise-separable block, after a first 3x3 convolution.
 BLOCKS = ((32, 1), (48, 2), (64, 1), (96, 2), (128, 1), (192, 2), (256, 1))
@@ -72,8 +73,8 @@ def _augment(images: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.nd
 def train_demo_model(data_dir: Path = DATA_DIR, verbose: int = 1) -> dict:
     """Régénère les images de ``data_dir``, entraîne le modèle et l'exporte en SavedModel.
 
-    Écrit ``modele_demo/`` et ``modele_demo.json`` (comment il a été entraîné, sa précision).
-    Reproductible : les images sont identiques au pixel près et la précision est la même ; les
+    Écrit ``modele_demo/`` et ``modele_demo.json`` (comment il a été entraîné, son exactitude).
+    Reproductible : les images sont identiques au pixel près et l'exactitude est la même ; les
     poids peuvent différer dans les derniers bits selon la machine.
     """
     import keras
@@ -151,7 +152,7 @@ def train_demo_model(data_dir: Path = DATA_DIR, verbose: int = 1) -> dict:
     (data_dir / "modele_demo.json").write_text(
         json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
-    print(f"Précision flottante sur data/test : {accuracy:.2%}", flush=True)
+    print(f"Exactitude flottante sur data/test : {format_percent(accuracy)}", flush=True)
     return record
 
 

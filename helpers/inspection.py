@@ -438,7 +438,7 @@ def evaluate_model(
     progress: bool = False,
     input_size: tuple[int, int] | None = None,
 ) -> dict:
-    """Précision d'un ``.tflite`` sur un dossier rangé par étiquette (un sous-dossier chacune).
+    """Exactitude d'un ``.tflite`` sur un dossier rangé par étiquette (un sous-dossier chacune).
 
     Les images sont lues une à une, à la taille d'entrée du modèle, normalisées puis
     quantifiées avec l'échelle et le point zéro du modèle. Étiquettes : ``labels``, sinon celles

@@ -10,7 +10,12 @@ import numpy as np
 from matplotlib.patches import Patch
 
 from helpers.calibration import ChannelStatistics, affine_dequantize, affine_quantize
-from helpers.debugging import HEALTHY_RMSE_OVER_SCALE, SUSPECT_RMSE_OVER_SCALE, short_name
+from helpers.debugging import (
+    HEALTHY_RMSE_OVER_SCALE,
+    SUSPECT_RMSE_OVER_SCALE,
+    SUSPECT_SNR_BELOW_DB,
+    short_name,
+)
 from helpers.quantization import INTEGER_MODES
 from helpers.units import BYTES_PER_KO, format_size, french
 
@@ -286,7 +291,7 @@ def plot_latencies(latencies: dict, thread_counts: list[int]):
 
 
 def plot_layer_errors(result: dict, title: str = "Erreur de quantification par couche"):
-    """Une barre par couche : rmse / échelle (résultat de ``debug_model``), avec le niveau d'une
+    """Une barre par couche : rmse / échelle (résultat de ``diagnose_model``), avec le niveau d'une
     couche saine (1/√12 ≈ 0,29) et le seuil des suspectes (0,7)."""
     layers = result["layers"]
     values = [layer["rmse_over_scale"] for layer in layers]
@@ -307,7 +312,7 @@ def plot_layer_errors(result: dict, title: str = "Erreur de quantification par c
     for number, (layer, value) in enumerate(zip(layers, values, strict=True), start=1):
         if layer["suspect"]:
             axis.annotate(
-                short_name(layer["tensor"]).split("/")[-2:][0],
+                _layer_label(layer["tensor"]),
                 (number, value),
                 textcoords="offset points",
                 xytext=(0, 3),
@@ -318,6 +323,61 @@ def plot_layer_errors(result: dict, title: str = "Erreur de quantification par c
     axis.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: french(v, "g")))
     axis.set_xlabel("couche (dans l'ordre du modèle)")
     axis.set_ylabel("rmse / échelle")
+    axis.set_title(title, fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+def _layer_label(tensor: str) -> str:
+    """The layer's own name in a tensor name (``bloc1_expansion_1``), for an annotation."""
+    parts = short_name(tensor).split("/")
+    return parts[-2] if len(parts) > 1 else parts[-1]
+
+
+def plot_layer_snr(result: dict, title: str = "SNR de chaque couche, int8 face au float32"):
+    """Le SNR (dB) de la sortie de chaque couche dans l'ordre du modèle (résultat de
+    ``diagnose_model`` ou ``add_snr``) : les suspectes en rouge, avec ce qu'elles perdent, et
+    le niveau de 30 dB sous lequel une perte compte."""
+    layers = [
+        (number, layer)
+        for number, layer in enumerate(result["layers"], start=1)
+        if layer.get("snr_db") is not None
+    ]
+    figure, axis = plt.subplots(figsize=(9, 3.2))
+    axis.plot(
+        [number for number, _ in layers],
+        [layer["snr_db"] for _, layer in layers],
+        marker="o",
+        markersize=3,
+        color="tab:blue",
+        linewidth=1,
+    )
+    axis.axhline(SUSPECT_SNR_BELOW_DB, color="0.3", linestyle=":", linewidth=1)
+    axis.text(
+        0.6,
+        SUSPECT_SNR_BELOW_DB,
+        f" {french(SUSPECT_SNR_BELOW_DB, '.0f')} dB",
+        va="bottom",
+        fontsize=7,
+    )
+    for number, layer in layers:
+        if layer["suspect"]:
+            axis.plot([number], [layer["snr_db"]], "o", color="tab:red", markersize=6)
+            loss = layer.get("snr_loss_db")
+            text = _layer_label(layer["tensor"])
+            if loss is not None and loss > 0:
+                text += f" (−{french(loss, '.1f')} dB)"
+            axis.annotate(
+                text,
+                (number, layer["snr_db"]),
+                textcoords="offset points",
+                xytext=(5, -10),
+                fontsize=7,
+                color="tab:red",
+            )
+    axis.set_ylim(bottom=0)
+    axis.set_xlabel("couche (dans l'ordre du modèle)")
+    axis.set_ylabel("SNR (dB)")
     axis.set_title(title, fontsize=10)
     figure.tight_layout()
     return figure

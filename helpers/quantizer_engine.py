@@ -15,10 +15,17 @@ import itertools
 import math
 import warnings
 
-from helpers.debugging import match_tensors, tensor_names
+from helpers.debugging import (
+    is_suspect,
+    layer_statistics,
+    make_debugger,
+    match_tensors,
+    tensor_names,
+)
 from helpers.errors import KitError, quiet_tensorflow
 from helpers.models import FloatModel, check_saved_model_dir, load_saved_model
 from helpers.quantization import check_representative_dataset, convert
+from helpers.runtime import op_details
 
 ENGINES = ("tflite-converter", "litert-quantizer")
 # What LiteRT Quantizer makes from a float .tflite: int8 weights with float activations, or int8
@@ -159,3 +166,71 @@ def validate_snr(float_bytes: bytes, quantized_bytes: bytes, representative_data
         for name, values in result.get_all_tensor_results().items()
     }
     return dict(sorted(snr.items(), key=lambda item: item[1]))
+
+
+# Ops that only change the number format: the tensor they make has no twin in the float model,
+# it carries the SNR of its input.
+_FORMAT_OPS = ("QUANTIZE", "DEQUANTIZE")
+
+
+def layer_snr(float_bytes: bytes, quantized_bytes: bytes, representative_dataset, samples=8):
+    """Le SNR (dB) de la sortie de chaque couche du modèle quantifié face au flottant, erreur
+    accumulée depuis l'entrée (``validate_snr``), et ce que la couche en perd elle-même : son
+    entrée la plus bruitée moins sa sortie. ``{premier nom du tenseur: (snr_db, perte_db)}``,
+    la perte vaut ``None`` si aucune entrée n'a de jumeau flottant."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    snr = validate_snr(float_bytes, quantized_bytes, representative_dataset, samples)
+    interpreter = Interpreter(model_content=quantized_bytes)
+    names = {tensor["index"]: tensor["name"] for tensor in interpreter.get_tensor_details()}
+    ops = op_details(interpreter)
+    # Activations are the model's inputs and what ops produce; the rest are weights.
+    activations = {index for op in ops for index in op["outputs"]}
+    model_inputs = {detail["index"] for detail in interpreter.get_input_details()}
+    activations |= model_inputs
+    known = {index: snr[name] for index, name in names.items() if name in snr}
+    layers = {}
+    for op in ops:
+        inputs = [known[i] for i in op["inputs"] if i in activations and i in known]
+        output = op["outputs"][0]
+        if op["op_name"] in _FORMAT_OPS:
+            # The QUANTIZE of the model's input makes the first error, which no float tensor
+            # measures: the first layer's loss stays unknown rather than blamed on it.
+            if output not in known and inputs and not model_inputs & set(op["inputs"]):
+                known[output] = min(inputs)
+            continue
+        if output in known:
+            loss = min(inputs) - known[output] if inputs else None
+            layers[names[output].split(";")[0]] = (known[output], loss)
+    return layers
+
+
+def add_snr(layers: list[dict], snr: dict) -> dict:
+    """Ajoute aux lignes du débogueur (``layer_statistics``) le SNR de ``layer_snr`` :
+    ``snr_db`` et ``snr_loss_db`` (``None`` sans jumeau flottant), et juge chaque couche
+    (``is_suspect``). Rend ``{"layers": [...], "suspects": [noms des tenseurs]}``, le contrat de
+    ``python -m helpers debug --json``."""
+    layers = [dict(layer) for layer in layers]
+    for layer in layers:
+        # The debugger's model and the plain int8 model name fused tensors alike up to the
+        # first ";" (the debugger appends a suffix to the last part).
+        layer["snr_db"], layer["snr_loss_db"] = snr.get(layer["tensor"].split(";")[0], (None, None))
+        layer["suspect"] = is_suspect(layer)
+    return {"layers": layers, "suspects": [layer["tensor"] for layer in layers if layer["suspect"]]}
+
+
+def diagnose_model(model, representative_dataset, input_size=None, samples=8) -> dict:
+    """Le diagnostic de la commande ``debug`` : les statistiques du débogueur
+    (``layer_statistics``), puis le SNR de chaque couche (``layer_snr``) entre le modèle int8 du
+    débogueur et le modèle flottant (``add_snr``)."""
+    model = (
+        model if isinstance(model, FloatModel) else load_saved_model(check_saved_model_dir(model))
+    )
+    debugger = make_debugger(model, representative_dataset, input_size)
+    layers = layer_statistics(debugger)
+    with quiet_tensorflow(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        quantized = debugger.get_nondebug_quantized_model()
+    # Converted like the debugger's int8 model (same tracing): the tensor names match.
+    float_bytes, _ = convert(model, "float32", input_size=input_size)
+    return add_snr(layers, layer_snr(float_bytes, quantized, representative_dataset, samples))

@@ -12,14 +12,15 @@ from helpers.cli import main
 from helpers.debugging import (
     HEALTHY_RMSE_OVER_SCALE,
     SUSPECT_RMSE_OVER_SCALE,
-    debug_model,
     format_debug_table,
+    is_suspect,
     match_tensors,
     short_name,
 )
 from helpers.errors import KitError
 from helpers.inspection import inspect_model
-from helpers.paths import CALIBRATION_DIR, DEMO_MODEL_DIR
+from helpers.paths import CALIBRATION_DIR, DEMO_MODEL_DIR, FRAGILE_MODEL_DIR
+from helpers.quantizer_engine import diagnose_model
 
 DEMO = str(DEMO_MODEL_DIR)
 IMAGES = str(CALIBRATION_DIR)
@@ -35,7 +36,7 @@ NAMES = [
 @pytest.fixture(scope="module")
 def demo_debug():
     dataset = representative_dataset(CALIBRATION_DIR, DEMO_MODEL_DIR, num_samples=30, min_images=30)
-    return debug_model(DEMO_MODEL_DIR, dataset)
+    return diagnose_model(DEMO_MODEL_DIR, dataset)
 
 
 def test_a_healthy_model_has_rounding_error_only(demo_debug):
@@ -49,10 +50,13 @@ def test_a_healthy_model_has_rounding_error_only(demo_debug):
     middle = sorted(ratios)[len(ratios) // 2]
     assert abs(middle - HEALTHY_RMSE_OVER_SCALE) < 0.08
     assert demo_debug["suspects"] == []
+    # The signal never falls below 25 dB (int8 at its finest gives 40 to 48 dB).
+    assert min(layer["snr_db"] for layer in layers if layer["snr_db"] is not None) > 25
 
 
 def test_each_layer_has_the_json_contract(demo_debug):
     keys = {"tensor", "op", "scale", "zero_point", "rmse", "rmse_over_scale", "suspect"}
+    keys |= {"snr_db", "snr_loss_db"}
     for layer in demo_debug["layers"]:
         assert set(layer) == keys
         assert layer["scale"] > 0 and layer["rmse"] >= 0
@@ -61,13 +65,48 @@ def test_each_layer_has_the_json_contract(demo_debug):
 
 def test_the_table_marks_suspects_and_says_what_to_do(demo_debug):
     table = format_debug_table(demo_debug)
-    assert "Aucune couche au-dessus de 0,70" in table
+    assert "Aucune couche suspecte (rmse/échelle > 0,70" in table and "perte (dB)" in table
     flagged = dict(demo_debug, suspects=[demo_debug["layers"][4]["tensor"]])
     flagged["layers"] = [dict(layer) for layer in demo_debug["layers"]]
     flagged["layers"][4]["suspect"] = True
     table = format_debug_table(flagged)
     assert table.count("← suspecte") == 1
     assert "--keep-float" in table
+
+
+@pytest.mark.parametrize(
+    ("ratio", "snr", "loss", "suspect"),
+    [
+        (0.29, 40.0, 1.0, False),  # healthy
+        (0.93, 17.0, -6.0, True),  # its own error is above 0.7
+        (0.22, 23.4, 16.6, True),  # loses 16.6 dB and leaves 23.4: the signal goes here
+        (0.34, 33.4, 6.9, False),  # loses 6.9 dB but keeps 33.4 dB: int8 rounding
+        (0.22, 12.0, 3.0, False),  # low, but lost before this layer
+        (0.29, None, None, False),  # no float twin to compare with
+    ],
+)
+def test_the_suspect_rule(ratio, snr, loss, suspect):
+    layer = {"rmse_over_scale": ratio, "snr_db": snr, "snr_loss_db": loss}
+    assert is_suspect(layer) is suspect
+
+
+def test_the_fragile_model_loses_its_signal_in_block_1():
+    # The debugger alone flags only the last dense layer; the SNR shows where the signal goes.
+    dataset = representative_dataset(
+        CALIBRATION_DIR, FRAGILE_MODEL_DIR, num_samples=30, min_images=30
+    )
+    result = diagnose_model(FRAGILE_MODEL_DIR, dataset)
+    by_rmse = [
+        layer["tensor"]
+        for layer in result["layers"]
+        if layer["rmse_over_scale"] > SUSPECT_RMSE_OVER_SCALE
+    ]
+    by_snr = [name for name in result["suspects"] if name not in by_rmse]
+    assert [short_name(name) for name in by_rmse] == [short_name(by_rmse[0])]
+    assert "probabilites" in by_rmse[0]
+    assert len(by_snr) == 1 and "bloc1_expansion" in by_snr[0]
+    worst = max(result["layers"], key=lambda layer: layer["snr_loss_db"] or 0)
+    assert worst["tensor"] == by_snr[0] and worst["snr_loss_db"] > 10
 
 
 def test_short_name_shows_the_layer_with_weights():
@@ -99,6 +138,7 @@ def test_debug_command_json(capsys):
     result = json.loads(out)
     assert set(result) == {"layers", "suspects"}
     assert len(result["layers"]) == 18 and result["suspects"] == []
+    assert all("snr_db" in layer and "snr_loss_db" in layer for layer in result["layers"])
 
 
 @pytest.mark.parametrize(
@@ -192,3 +232,39 @@ def test_the_plot_shows_one_bar_per_layer_and_both_levels(demo_debug):
     assert len(red) == 1
     levels = sorted(line.get_ydata()[0] for line in axis.get_lines())
     assert levels == pytest.approx([HEALTHY_RMSE_OVER_SCALE, SUSPECT_RMSE_OVER_SCALE])
+
+
+def test_the_snr_plot_marks_the_suspects_in_red(demo_debug):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from helpers.plots import plot_layer_snr
+
+    flagged = {"layers": [dict(layer) for layer in demo_debug["layers"]]}
+    flagged["layers"][2].update(suspect=True, snr_loss_db=12.5)
+    figure = plot_layer_snr(flagged)
+    axis = figure.axes[0]
+    curve, level, marker = axis.get_lines()
+    measured = [layer for layer in demo_debug["layers"] if layer["snr_db"] is not None]
+    assert len(curve.get_xdata()) == len(measured) == 17  # the softmax output has no twin
+    assert level.get_ydata()[0] == 30
+    assert marker.get_xdata()[0] == 3
+    assert [text.get_text() for text in axis.texts if "dB)" in text.get_text()] == [
+        "bloc1_pointwise_1 (−12,5 dB)"
+    ]
+
+
+def test_activation_peak_reads_an_intermediate_tensor():
+    from helpers.debugging import activation_peak
+    from helpers.models import load_saved_model
+    from helpers.quantization import convert
+
+    model = load_saved_model(DEMO_MODEL_DIR)
+    float_bytes, _ = convert(model, "float32", input_size=model.input.size)
+    dataset = representative_dataset(CALIBRATION_DIR, DEMO_MODEL_DIR, num_samples=10, min_images=10)
+    name, peak = activation_peak(float_bytes, dataset, "bloc1_pointwise")
+    assert "bloc1_pointwise" in name
+    # A ReLU6 output: positive, at most 6, and not a constant of the file.
+    assert 0 < peak <= 6
+    with pytest.raises(KitError, match="ne correspond à aucun"):
+        activation_peak(float_bytes, dataset, "bloc9")
