@@ -508,10 +508,12 @@ def _add_course_commands(commands) -> None:
     debug = commands.add_parser(
         "debug",
         prog="python -m helpers debug",
-        help="erreur de quantification couche par couche (rmse/échelle), couches suspectes",
+        help="erreur de quantification couche par couche (rmse/échelle, SNR), couches suspectes",
         description="Quantifie MODEL_DIR en int8 avec le débogueur de quantification de "
-        "TensorFlow et mesure, pour chaque couche, l'erreur (rmse) rapportée à l'échelle : "
-        "environ 0,29 pour une couche saine ; au-dessus de 0,7, la couche est suspecte.",
+        "TensorFlow et mesure, pour chaque couche, l'erreur (rmse) rapportée à l'échelle "
+        "(environ 0,29 pour une couche saine), puis le SNR de sa sortie face au modèle flottant "
+        "et ce qu'elle en perd (validate() de LiteRT Quantizer). Suspecte : rmse/échelle "
+        "au-dessus de 0,7, ou une couche qui perd au moins 6 dB et descend sous 30 dB.",
     )
     debug.add_argument("model_dir", metavar="MODEL_DIR", help="dossier du SavedModel flottant")
     debug.add_argument(

@@ -86,7 +86,9 @@ def make_debugger(model, representative_dataset, input_size=None, denylisted_nod
 
 def tensor_names(model_bytes: bytes) -> list[str]:
     """Les noms des tenseurs produits par les opérations d'un ``.tflite`` : ceux que
-    ``denylisted_nodes`` (et ``--keep-float``) peuvent garder en flottant."""
+    ``denylisted_nodes`` (et ``--keep-float``) peuvent garder en flottant.
+    Introduit dans le notebook 06.
+    """
     from ai_edge_litert.interpreter import Interpreter
 
     interpreter = Interpreter(model_content=model_bytes)
@@ -106,6 +108,7 @@ def layer_statistics(debugger) -> list[dict]:
 
     ``rmse`` est l'écart quadratique moyen entre la sortie quantifiée et la sortie flottante
     de la couche ; divisé par l'échelle, il vaut environ 0,29 pour une couche saine.
+    Introduit dans le notebook 06.
     """
     if debugger.layer_statistics is None:  # not run yet
         with quiet_tensorflow(), warnings.catch_warnings():
@@ -162,7 +165,9 @@ def _db(value) -> str:
 
 def format_debug_table(result: dict) -> str:
     """Le diagnostic en tableau français : une ligne par couche, les suspectes marquées ; les
-    colonnes SNR et perte quand le SNR a été mesuré (commande ``debug``)."""
+    colonnes SNR et perte quand le SNR a été mesuré (commande ``debug``).
+    Introduit dans le notebook 06.
+    """
     with_snr = any("snr_db" in layer for layer in result["layers"])
     snr_header = f"{'SNR (dB)':>10}{'perte (dB)':>12}" if with_snr else ""
     header = f"{'n°':>3}  {'opération':<18}{'échelle':>10}{'rmse/échelle':>14}{snr_header}  tenseur"
@@ -203,7 +208,9 @@ def activation_peak(float_bytes: bytes, representative_dataset, pattern: str) ->
     """La plus grande valeur que prend, sur les images du jeu de données, la sortie d'une couche
     d'un ``.tflite`` flottant : ``(nom du tenseur, valeur)``, la couche étant la première dont
     le nom contient ``pattern`` (expression régulière). À comparer à la plage que l'int8 lui
-    donne (255 × l'échelle)."""
+    donne (255 × l'échelle).
+    Introduit dans le notebook 06.
+    """
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
     # Without XNNPACK and with every tensor kept: the intermediate values stay readable.
@@ -228,7 +235,9 @@ def activation_peak(float_bytes: bytes, representative_dataset, pattern: str) ->
 def match_tensors(patterns, names: list[str]) -> list[str]:
     """Les noms de ``names`` qu'au moins une expression régulière de ``patterns`` trouve
     (``re.search``). Lève ``KitError`` pour un motif invalide ou qui ne trouve rien, en
-    nommant les tenseurs les plus proches."""
+    nommant les tenseurs les plus proches.
+    Introduit dans le notebook 06.
+    """
     matched = []
     for pattern in patterns:
         try:

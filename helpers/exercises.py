@@ -915,6 +915,7 @@ def check_keep_float_answer(
     ``names`` : les noms des tenseurs du modèle étalonné ; ``float_accuracy`` : l'exactitude du
     modèle float32 ; ``accuracy_with(noms)`` : l'exactitude mesurée du modèle quantifié qui
     garde ces tenseurs en flottant. La vérification mesure, elle ne compare pas à une liste.
+    Introduit dans le notebook 06.
     """
     if _is_placeholder(keep_float_patterns):
         return (

@@ -292,7 +292,9 @@ def plot_latencies(latencies: dict, thread_counts: list[int]):
 
 def plot_layer_errors(result: dict, title: str = "Erreur de quantification par couche"):
     """Une barre par couche : rmse / échelle (résultat de ``diagnose_model``), avec le niveau d'une
-    couche saine (1/√12 ≈ 0,29) et le seuil des suspectes (0,7)."""
+    couche saine (1/√12 ≈ 0,29) et le seuil des suspectes (0,7).
+    Introduit dans le notebook 06.
+    """
     layers = result["layers"]
     values = [layer["rmse_over_scale"] for layer in layers]
     colors = ["tab:red" if layer["suspect"] else "tab:blue" for layer in layers]
@@ -337,7 +339,9 @@ def _layer_label(tensor: str) -> str:
 def plot_layer_snr(result: dict, title: str = "SNR de chaque couche, int8 face au float32"):
     """Le SNR (dB) de la sortie de chaque couche dans l'ordre du modèle (résultat de
     ``diagnose_model`` ou ``add_snr``) : les suspectes en rouge, avec ce qu'elles perdent, et
-    le niveau de 30 dB sous lequel une perte compte."""
+    le niveau de 30 dB sous lequel une perte compte.
+    Introduit dans le notebook 06.
+    """
     layers = [
         (number, layer)
         for number, layer in enumerate(result["layers"], start=1)

@@ -61,7 +61,9 @@ def _recipe(mode: str):
 
 def calibration_data(float_bytes: bytes, representative_dataset) -> dict:
     """Le jeu de données représentatif au format de LiteRT Quantizer :
-    ``{signature: ({nom de l'entrée: tableau} pour chaque image)}``, lu une image à la fois."""
+    ``{signature: ({nom de l'entrée: tableau} pour chaque image)}``, lu une image à la fois.
+    Introduit dans le notebook 06.
+    """
     from ai_edge_litert.interpreter import Interpreter
 
     signatures = Interpreter(model_content=float_bytes).get_signature_list()
@@ -177,7 +179,9 @@ def layer_snr(float_bytes: bytes, quantized_bytes: bytes, representative_dataset
     """Le SNR (dB) de la sortie de chaque couche du modèle quantifié face au flottant, erreur
     accumulée depuis l'entrée (``validate_snr``), et ce que la couche en perd elle-même : son
     entrée la plus bruitée moins sa sortie. ``{premier nom du tenseur: (snr_db, perte_db)}``,
-    la perte vaut ``None`` si aucune entrée n'a de jumeau flottant."""
+    la perte vaut ``None`` si aucune entrée n'a de jumeau flottant.
+    Introduit dans le notebook 06.
+    """
     from ai_edge_litert.interpreter import Interpreter
 
     snr = validate_snr(float_bytes, quantized_bytes, representative_dataset, samples)
@@ -209,7 +213,9 @@ def add_snr(layers: list[dict], snr: dict) -> dict:
     """Ajoute aux lignes du débogueur (``layer_statistics``) le SNR de ``layer_snr`` :
     ``snr_db`` et ``snr_loss_db`` (``None`` sans jumeau flottant), et juge chaque couche
     (``is_suspect``). Rend ``{"layers": [...], "suspects": [noms des tenseurs]}``, le contrat de
-    ``python -m helpers debug --json``."""
+    ``python -m helpers debug --json``.
+    Introduit dans le notebook 06.
+    """
     layers = [dict(layer) for layer in layers]
     for layer in layers:
         # The debugger's model and the plain int8 model name fused tensors alike up to the
