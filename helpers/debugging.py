@@ -15,6 +15,8 @@ import math
 import re
 import warnings
 
+import numpy as np
+
 from helpers.errors import KitError, quiet_tensorflow
 from helpers.models import FloatModel, check_saved_model_dir, load_saved_model
 from helpers.quantization import check_representative_dataset, convert, make_converter
@@ -204,11 +206,11 @@ def format_debug_table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def activation_peak(float_bytes: bytes, representative_dataset, pattern: str) -> tuple[str, float]:
-    """La plus grande valeur que prend, sur les images du jeu de données, la sortie d'une couche
-    d'un ``.tflite`` flottant : ``(nom du tenseur, valeur)``, la couche étant la première dont
-    le nom contient ``pattern`` (expression régulière). À comparer à la plage que l'int8 lui
-    donne (255 × l'échelle).
+def activation_peak(float_bytes: bytes, representative_dataset, pattern: str):
+    """Les plus grandes valeurs que prend, sur les images du jeu de données, la sortie d'une
+    couche d'un ``.tflite`` flottant, canal par canal : ``(nom du tenseur, tableau)`` (un
+    maximum par canal, le dernier axe). La couche est la première dont le nom contient
+    ``pattern`` (expression régulière). À comparer à la plage que l'int8 lui donne.
     Introduit dans le notebook 06.
     """
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
@@ -220,16 +222,17 @@ def activation_peak(float_bytes: bytes, representative_dataset, pattern: str) ->
         experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
     )
     interpreter.allocate_tensors()
-    names = tensor_names(float_bytes)
-    (name, *_) = match_tensors([pattern], names)
+    (name, *_) = match_tensors([pattern], tensor_names(float_bytes))
     index = next(t["index"] for t in interpreter.get_tensor_details() if t["name"] == name)
     image_index = interpreter.get_input_details()[0]["index"]
-    peak = -math.inf
+    peaks = None
     for image, *_ in representative_dataset():
         interpreter.set_tensor(image_index, image)
         interpreter.invoke()
-        peak = max(peak, float(interpreter.get_tensor(index).max()))
-    return name, peak
+        values = interpreter.get_tensor(index)
+        current = values.reshape(-1, values.shape[-1]).max(axis=0)
+        peaks = current if peaks is None else np.maximum(peaks, current)
+    return name, peaks
 
 
 def match_tensors(patterns, names: list[str]) -> list[str]:

@@ -262,9 +262,10 @@ def test_activation_peak_reads_an_intermediate_tensor():
     model = load_saved_model(DEMO_MODEL_DIR)
     float_bytes, _ = convert(model, "float32", input_size=model.input.size)
     dataset = representative_dataset(CALIBRATION_DIR, DEMO_MODEL_DIR, num_samples=10, min_images=10)
-    name, peak = activation_peak(float_bytes, dataset, "bloc1_pointwise")
+    name, peaks = activation_peak(float_bytes, dataset, "bloc1_pointwise")
     assert "bloc1_pointwise" in name
-    # A ReLU6 output: positive, at most 6, and not a constant of the file.
-    assert 0 < peak <= 6
+    # One peak per channel of a ReLU6 output: at most 6, not all equal (not a constant).
+    assert peaks.shape == (len(peaks),) and len(peaks) > 8
+    assert 0 <= peaks.min() < peaks.max() <= 6
     with pytest.raises(KitError, match="ne correspond à aucun"):
         activation_peak(float_bytes, dataset, "bloc9")
