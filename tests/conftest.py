@@ -6,7 +6,10 @@ par session de tests : elles servent de référence indépendante aux tests des 
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -73,10 +76,58 @@ def convert_demo_model(mode: str, io_type: str = "int8", batch_one: bool | None 
     return converter.convert()
 
 
+@contextlib.contextmanager
+def _exclusive(lock_path: Path):
+    """One process at a time (the xdist workers share the cache); no lock where fcntl is
+    missing (Windows): two workers may then both convert, which is only slower."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+class RawModels(Mapping):
+    """{mode: bytes of the .tflite} for the demo model. Each mode is converted on first use, once
+    for the whole run: the file is shared by the xdist workers (the conversions are
+    deterministic), and a mode no test asks for is never converted."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def __getitem__(self, mode: str) -> bytes:
+        if mode not in RAW_MODES:
+            raise KeyError(mode)
+        path = self.folder / f"{mode}.tflite"
+        with _exclusive(self.folder / f"{mode}.lock"):
+            if not path.exists():
+                staged = path.with_suffix(f".{os.getpid()}.partiel")
+                staged.write_bytes(convert_demo_model(mode))
+                staged.replace(path)
+        return path.read_bytes()
+
+    def __iter__(self):
+        return iter(RAW_MODES)
+
+    def __len__(self) -> int:
+        return len(RAW_MODES)
+
+
 @pytest.fixture(scope="session")
-def raw_tflite_models() -> dict[str, bytes]:
-    """{mode: bytes of the .tflite} for the demo model, converted once per test session."""
-    return {mode: convert_demo_model(mode) for mode in RAW_MODES}
+def raw_tflite_models(tmp_path_factory) -> RawModels:
+    """The demo model converted with plain TensorFlow calls in each mode (``RawModels``)."""
+    # Under xdist each worker has its own base folder; their parent is shared by the run.
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = shared / "modeles_bruts"
+    folder.mkdir(exist_ok=True)
+    return RawModels(folder)
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 
 import pytest
@@ -35,8 +37,13 @@ NAMES = [
 
 @pytest.fixture(scope="module")
 def demo_debug():
-    dataset = representative_dataset(CALIBRATION_DIR, DEMO_MODEL_DIR, num_samples=30, min_images=30)
-    return diagnose_model(DEMO_MODEL_DIR, dataset)
+    """The debug command's JSON on the demo model, as a script reads it (run once: the
+    diagnosis converts the model three times)."""
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        status = main(["debug", DEMO, "--images", IMAGES, *FEW, "--json"])
+    assert status == 0
+    return json.loads(output.getvalue())
 
 
 def test_a_healthy_model_has_rounding_error_only(demo_debug):
@@ -131,14 +138,10 @@ def test_a_pattern_that_matches_nothing_names_the_closest_tensors():
 # --- the command line -----------------------------------------------------------------------
 
 
-def test_debug_command_json(capsys):
-    status = main(["debug", DEMO, "--images", IMAGES, *FEW, "--json"])
-    out = capsys.readouterr().out
-    assert status == 0
-    result = json.loads(out)
-    assert set(result) == {"layers", "suspects"}
-    assert len(result["layers"]) == 18 and result["suspects"] == []
-    assert all("snr_db" in layer and "snr_loss_db" in layer for layer in result["layers"])
+def test_debug_command_json(demo_debug):
+    assert set(demo_debug) == {"layers", "suspects"}
+    assert len(demo_debug["layers"]) == 18 and demo_debug["suspects"] == []
+    assert all("snr_db" in layer and "snr_loss_db" in layer for layer in demo_debug["layers"])
 
 
 @pytest.mark.parametrize(
