@@ -11,15 +11,17 @@ Pourquoi il est fragile
     Placée avant l'activation, une normalisation par lot se fond dans les poids de la convolution
     (une échelle par canal de sortie : sans effet sur la quantification). Placée après une ReLU
     sans plafond, elle reste dans le graphe : une multiplication et une addition par canal. Son
-    rôle est de remettre à la même échelle des canaux qui ne l'ont pas : à la sortie de la ReLU
-    du premier bloc, certains canaux ne s'allument presque jamais (écart-type de l'ordre de 0,02)
-    quand d'autres montent au-delà de 3. En int8, ce tenseur n'a qu'une échelle (un pas d'environ
-    0,14, fixé par les grands canaux) : les petits canaux sont arrondis à 0 ou à un pas, puis la
-    normalisation les multiplie par γ/σ (jusqu'à 45 environ). En 16 bits, le pas est 256 fois
-    plus fin et l'exactitude revient. Le débogueur de quantification, qui compare chaque couche à
-    sa version flottante calculée à partir de la même entrée quantifiée, ne voit pas cette
-    perte : elle est dans l'arrondi de l'entrée ; la comparaison tenseur par tenseur avec le
-    modèle flottant la situe (le rapport signal sur bruit s'effondre dans le premier bloc).
+    rôle est de remettre à la même échelle des canaux qui ne l'ont pas : elle multiplie certains
+    canaux par γ/σ jusqu'à 45 environ, et sa sortie monte jusqu'à 36 environ. Le convertisseur de
+    TensorFlow donne à la sortie de la ReLU qui la précède la même plage, alors que ses valeurs ne
+    dépassent pas 3,4 sur les images d'étalonnage : une vingtaine des 256 niveaux int8 servent
+    (deux pour le canal le plus faible), et la normalisation multiplie ensuite cette erreur
+    d'arrondi. En 16 bits, le pas est 256 fois plus fin et l'exactitude revient ; LiteRT Quantizer,
+    qui mesure ce tenseur et lisse les extrêmes d'une image à l'autre, lui donne une plage de 2,2
+    environ et garde l'exactitude en int8. Le débogueur de quantification, qui compare chaque
+    couche à sa version flottante calculée à partir de la même entrée quantifiée, ne voit pas
+    cette perte (l'erreur reste proportionnelle au pas) ; le rapport signal sur bruit de chaque
+    couche face au modèle flottant la situe : il tombe de plus de 15 dB à la sortie de cette ReLU.
 
 Les images d'étalonnage et de test sont celles de ``data/calibration`` et ``data/test``, partagées
 avec le modèle de démonstration : ce module les lit, il ne les réécrit jamais. Reconstruit par
@@ -60,10 +62,11 @@ TRAINING = {
     "batch_norm_epsilon": 1.001e-5,
 }
 FRAGILITY = (
-    "normalisation par lot placée après la ReLU (non fondue dans la convolution) : à la sortie "
-    "de la ReLU, les canaux ont des échelles très différentes (certains presque éteints), et "
-    "l'int8 n'a qu'une échelle par tenseur ; les petits canaux sont arrondis à 0, puis "
-    "multipliés par γ/σ"
+    "normalisation par lot placée après une ReLU sans plafond (non fondue dans la convolution) : "
+    "le convertisseur donne à la sortie de la première ReLU la plage de la normalisation qui la "
+    "suit (jusqu'à 36 environ, ses canaux étant multipliés par γ/σ jusqu'à 45) alors que ses "
+    "valeurs ne dépassent pas 3,4 : une vingtaine de niveaux int8 servent, deux pour le canal le "
+    "plus faible, et la normalisation multiplie ensuite cette erreur d'arrondi"
 )
 
 
