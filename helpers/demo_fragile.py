@@ -40,9 +40,9 @@ import numpy as np
 
 from helpers import demo_data
 from helpers.calibration import list_calibration_images
-from helpers.demo_model import _augment
+from helpers.demo_model import fit_classifier, labeled_accuracy, training_arrays
 from helpers.errors import KitError
-from helpers.images import list_labeled_images, load_labeled_images, normalize
+from helpers.images import list_labeled_images
 from helpers.models import export_frozen
 from helpers.paths import DATA_DIR
 from helpers.units import format_percent
@@ -151,32 +151,12 @@ def train_fragile_model(data_dir: Path = DATA_DIR, verbose: int = 1) -> dict:
 
     started = time.perf_counter()
     say(f"Génération de {TRAINING['train_images']} images d'entraînement…")
-    images, targets = demo_data.make_training_set(TRAINING["train_images"], TRAINING["seed"])
-    images, targets = _augment(images, targets)
-    order = np.random.default_rng(TRAINING["seed"]).permutation(len(images))
-    x_train, y_train = normalize(images[order]), targets[order]
+    x_train, y_train = training_arrays(TRAINING)
 
     model = build_fragile_model()
-    steps = TRAINING["epochs"] * int(np.ceil(len(x_train) / TRAINING["batch_size"]))
-    schedule = keras.optimizers.schedules.CosineDecay(TRAINING["learning_rate"], steps)
-    model.compile(
-        optimizer=keras.optimizers.Adam(schedule),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
     say("Entraînement (une ligne par époque)…")
-    model.fit(
-        x_train,
-        y_train,
-        batch_size=TRAINING["batch_size"],
-        epochs=TRAINING["epochs"],
-        shuffle=True,
-        verbose=verbose,
-    )
-
-    labels = list(demo_data.LABELS)
-    x_test, y_test = load_labeled_images(data_dir / "test", labels, model.input_shape[1:3])
-    accuracy = float(np.mean(np.argmax(model.predict(x_test, verbose=0), axis=1) == y_test))
+    fit_classifier(model, x_train, y_train, TRAINING, verbose)
+    accuracy = labeled_accuracy(model, data_dir / "test")
 
     # Frozen weights: the converter handles it two to three times faster (notebook 06's budget).
     export_frozen(model, data_dir / MODEL_NAME)
@@ -194,13 +174,13 @@ def train_fragile_model(data_dir: Path = DATA_DIR, verbose: int = 1) -> dict:
             "normalisation": "symmetric",
             "plage": [-1.0, 1.0],
         },
-        "etiquettes": labels,
+        "etiquettes": list(demo_data.LABELS),
         "entrainement": {
             **TRAINING,
             "augmentation": "retournements et quart de tour (x4)",
             "images_vues_par_epoque": int(len(x_train)),
         },
-        "images": _shared_image_counts(data_dir, labels),
+        "images": _shared_image_counts(data_dir, list(demo_data.LABELS)),
         "precision_flottante_test": round(accuracy, 4),
         "duree_entrainement_s": round(time.perf_counter() - started, 1),
         "versions": {

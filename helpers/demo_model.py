@@ -70,6 +70,45 @@ def _augment(images: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.nd
     return np.concatenate(variants), np.concatenate([targets] * len(variants))
 
 
+def training_arrays(training: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Les images d'entraînement générées (``training["train_images"]``, graine
+    ``training["seed"]``), augmentées, mélangées et normalisées dans [-1, 1] : ``(x, y)``."""
+    images, targets = demo_data.make_training_set(training["train_images"], training["seed"])
+    images, targets = _augment(images, targets)
+    order = np.random.default_rng(training["seed"]).permutation(len(images))
+    return normalize(images[order]), targets[order]
+
+
+def fit_classifier(model, x_train, y_train, training: dict, verbose: int) -> None:
+    """Entraîne un classifieur Keras : Adam, taux d'apprentissage en cosinus sur tout
+    l'entraînement, entropie croisée ; ``training`` donne ``learning_rate``, ``epochs`` et
+    ``batch_size``."""
+    import keras
+
+    steps = training["epochs"] * int(np.ceil(len(x_train) / training["batch_size"]))
+    schedule = keras.optimizers.schedules.CosineDecay(training["learning_rate"], steps)
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    model.fit(
+        x_train,
+        y_train,
+        batch_size=training["batch_size"],
+        epochs=training["epochs"],
+        shuffle=True,
+        verbose=verbose,
+    )
+
+
+def labeled_accuracy(model, test_dir: Path) -> float:
+    """L'exactitude du modèle Keras sur un dossier rangé par étiquette (celles du kit)."""
+    labels = list(demo_data.LABELS)
+    x_test, y_test = load_labeled_images(test_dir, labels, model.input_shape[1:3])
+    return float(np.mean(np.argmax(model.predict(x_test, verbose=0), axis=1) == y_test))
+
+
 def train_demo_model(data_dir: Path = DATA_DIR, verbose: int = 1) -> dict:
     """Régénère les images de ``data_dir``, entraîne le modèle et l'exporte en SavedModel.
 
@@ -88,32 +127,12 @@ def train_demo_model(data_dir: Path = DATA_DIR, verbose: int = 1) -> dict:
     print("Génération des images de démonstration (calibration, test)…", flush=True)
     counts = demo_data.write_demo_data(data_dir)
     print(f"Génération de {TRAINING['train_images']} images d'entraînement…", flush=True)
-    images, targets = demo_data.make_training_set(TRAINING["train_images"], TRAINING["seed"])
-    images, targets = _augment(images, targets)
-    order = np.random.default_rng(TRAINING["seed"]).permutation(len(images))
-    x_train, y_train = normalize(images[order]), targets[order]
+    x_train, y_train = training_arrays(TRAINING)
 
     model = build_model()
-    steps = TRAINING["epochs"] * int(np.ceil(len(x_train) / TRAINING["batch_size"]))
-    schedule = keras.optimizers.schedules.CosineDecay(TRAINING["learning_rate"], steps)
-    model.compile(
-        optimizer=keras.optimizers.Adam(schedule),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
     print("Entraînement (une ligne par époque)…", flush=True)
-    model.fit(
-        x_train,
-        y_train,
-        batch_size=TRAINING["batch_size"],
-        epochs=TRAINING["epochs"],
-        shuffle=True,
-        verbose=verbose,
-    )
-
-    labels = list(demo_data.LABELS)
-    x_test, y_test = load_labeled_images(data_dir / "test", labels, model.input_shape[1:3])
-    accuracy = float(np.mean(np.argmax(model.predict(x_test, verbose=0), axis=1) == y_test))
+    fit_classifier(model, x_train, y_train, TRAINING, verbose)
+    accuracy = labeled_accuracy(model, data_dir / "test")
 
     model_dir = data_dir / "modele_demo"
     # Export next to the target, then swap: a failed export never leaves a half-written model.
@@ -133,7 +152,7 @@ def train_demo_model(data_dir: Path = DATA_DIR, verbose: int = 1) -> dict:
             "normalisation": "symmetric",
             "plage": [-1.0, 1.0],
         },
-        "etiquettes": labels,
+        "etiquettes": list(demo_data.LABELS),
         "entrainement": {
             **TRAINING,
             "augmentation": "retournements et quart de tour (x4)",
