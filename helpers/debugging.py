@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 
 from helpers.errors import KitError, quiet_tensorflow
-from helpers.models import FloatModel, check_saved_model_dir, load_saved_model
+from helpers.models import loaded_model
 from helpers.quantization import check_representative_dataset, convert, make_converter
 from helpers.runtime import op_details
 from helpers.units import french
@@ -44,13 +44,6 @@ _SHOWN_NAME = 58
 _WEIGHTED_PARTS = ("/convolution", "/depthwise", "/Conv2D", "/MatMul", "/BiasAdd")
 
 
-def _loaded(model) -> FloatModel:
-    if isinstance(model, FloatModel):
-        return model
-    check_saved_model_dir(model)
-    return load_saved_model(model)
-
-
 def make_debugger(model, representative_dataset, input_size=None, denylisted_nodes=None):
     """Un ``tf.lite.experimental.QuantizationDebugger`` pour le mode int8 du modèle.
 
@@ -60,7 +53,7 @@ def make_debugger(model, representative_dataset, input_size=None, denylisted_nod
     """
     import tensorflow as tf
 
-    model = _loaded(model)
+    model = loaded_model(model)
     height, width, channels = model.input.image_shape(input_size)
     batch = 1 if input_size is not None else None
     check_representative_dataset(representative_dataset, (batch, height, width, channels))
@@ -290,7 +283,7 @@ def quantize_keeping_float(model, representative_dataset, patterns, input_size=N
     patterns = list(patterns)
     if not patterns:
         raise KitError("--keep-float attend au moins un motif (une partie du nom d'un tenseur).")
-    model = _loaded(model)
+    model = loaded_model(model)
     if mode == "int8-full":
         # As the int8-full mode: traced for one image at a time (static shapes).
         input_size = model.input.image_shape(input_size)[:2]

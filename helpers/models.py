@@ -259,6 +259,14 @@ def directory_size(folder: Path) -> int:
     return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
 
 
+def loaded_model(model) -> FloatModel:
+    """Le modèle chargé : tel quel s'il l'est déjà (``load_saved_model``), sinon lu depuis son
+    dossier, vérifié d'abord (une erreur claire avant d'importer TensorFlow)."""
+    if isinstance(model, FloatModel):
+        return model
+    return load_saved_model(check_saved_model_dir(model))
+
+
 def _save_frozen(model, folder: Path) -> None:
     """A SavedModel whose weights are constants of the graph (no variables to restore).
 

@@ -27,7 +27,7 @@ import numpy as np
 from helpers.calibration import representative_dataset as folder_dataset
 from helpers.errors import KitError, quiet_tensorflow
 from helpers.inspection import inspect_model
-from helpers.models import FloatModel, check_saved_model_dir, load_saved_model
+from helpers.models import FloatModel, check_saved_model_dir, load_saved_model, loaded_model
 from helpers.runtime import read_model_bytes
 from helpers.units import format_percent, format_size, french
 
@@ -424,9 +424,7 @@ def convert(
     """
     check_mode(mode, io_type, output_type)
     _require_dataset(mode, representative_dataset)
-    if not isinstance(model, FloatModel):
-        check_saved_model_dir(model)  # cheap check before importing TensorFlow
-        model = load_saved_model(model)
+    model = loaded_model(model)  # the folder checked before importing TensorFlow
     height, width, channels = model.input.image_shape(input_size)
     warnings = []
     if mode in INTEGER_MODES:

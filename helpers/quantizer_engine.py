@@ -23,7 +23,7 @@ from helpers.debugging import (
     tensor_names,
 )
 from helpers.errors import KitError, quiet_tensorflow
-from helpers.models import FloatModel, check_saved_model_dir, load_saved_model
+from helpers.models import loaded_model
 from helpers.quantization import check_representative_dataset, convert
 from helpers.runtime import op_details
 
@@ -106,9 +106,7 @@ def quantize_with_litert_quantizer(
     from litert_quantizer import qtyping, quantizer
 
     check_engine("litert-quantizer", mode)
-    if not isinstance(model, FloatModel):
-        check_saved_model_dir(model)
-        model = load_saved_model(model)
+    model = loaded_model(model)
     height, width, channels = model.input.image_shape(input_size)
     if mode == "int8-full":
         if representative_dataset is None:
@@ -229,9 +227,7 @@ def diagnose_model(model, representative_dataset, input_size=None, samples=8) ->
     """Le diagnostic de la commande ``debug`` : les statistiques du débogueur
     (``layer_statistics``), puis le SNR de chaque couche (``layer_snr``) entre le modèle int8 du
     débogueur et le modèle flottant (``add_snr``)."""
-    model = (
-        model if isinstance(model, FloatModel) else load_saved_model(check_saved_model_dir(model))
-    )
+    model = loaded_model(model)
     debugger = make_debugger(model, representative_dataset, input_size)
     layers = layer_statistics(debugger)
     with quiet_tensorflow(), warnings.catch_warnings():
