@@ -272,3 +272,27 @@ def test_activation_peak_reads_an_intermediate_tensor():
     assert 0 <= peaks.min() < peaks.max() <= 6
     with pytest.raises(KitError, match="ne correspond à aucun"):
         activation_peak(float_bytes, dataset, "bloc9")
+
+
+# --- the fragile model's training command -----------------------------------------------------
+
+
+def test_demo_fragile_refuses_a_folder_without_the_shared_images(tmp_path, capsys):
+    from helpers.demo_fragile import train_fragile_model
+
+    (tmp_path / "calibration").mkdir()
+    with pytest.raises(KitError, match="calibration, test absent"):
+        train_fragile_model(tmp_path, verbose=0)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["calibration"]  # nothing written
+
+
+def test_the_fragile_architecture_keeps_its_batch_norm_after_the_relu():
+    from helpers.demo_fragile import build_fragile_model
+
+    model = build_fragile_model()
+    names = [layer.__class__.__name__ for layer in model.layers]
+    # Each expansion: a convolution with its ReLU inside, then a BatchNormalization.
+    first = names.index("Conv2D", names.index("Conv2D") + 1)
+    assert model.layers[first].activation.__name__ == "relu"
+    assert names[first + 1] == "BatchNormalization"
+    assert model.count_params() == 65901  # the count written in data/modele_fragile.json
