@@ -3,7 +3,8 @@
 Sur data/modele_fragile (--model DOSSIER pour un autre SavedModel d'entrée 64×64 aux mêmes
 classes) : float32, int8-full, int8-full avec des couches gardées en flottant (--keep-float,
 « bloc1_ » par défaut, la solution de l'exercice du notebook 06), int16x8 et LiteRT Quantizer
-(int8-full). Étalonnage sur les 100 premières images de data/calibration, comme le notebook.
+(int8-full). Étalonnage sur 100 des 120 images de data/calibration, réparties dans le dossier,
+comme le notebook.
 Colonnes : exactitude sur data/test, taille, latence LiteRT médiane à 1 fil d'exécution et sur
 tous les cœurs (--runs inférences après 5 de chauffe).
 

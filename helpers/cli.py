@@ -62,6 +62,7 @@ from helpers.quantization import (
 )
 from helpers.quantizer_engine import (
     ENGINES,
+    SNR_SAMPLES,
     check_engine,
     diagnose_model,
     quantize_with_litert_quantizer,
@@ -234,7 +235,8 @@ def debug_command(args) -> int:
     else:
         print(
             f"Débogueur de quantification (mode int8) : {_shown(args.model_dir)}, "
-            f"{len(dataset)} images de {_shown(args.images)}"
+            f"{len(dataset)} images de {_shown(args.images)} ; SNR mesuré sur "
+            f"{min(SNR_SAMPLES, len(dataset))} d'entre elles"
         )
         print(format_debug_table(result))
     return 0

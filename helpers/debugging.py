@@ -20,7 +20,7 @@ import numpy as np
 from helpers.errors import KitError, quiet_tensorflow
 from helpers.models import loaded_model
 from helpers.quantization import check_representative_dataset, convert, make_converter
-from helpers.runtime import op_details
+from helpers.runtime import load_interpreter, op_details
 from helpers.units import french
 
 # Rounding to the nearest step spreads the error uniformly over one step: its standard deviation
@@ -177,18 +177,21 @@ def format_debug_table(result: dict) -> str:
             f"{french(layer['rmse_over_scale'], '.2f'):>14}{snr}  {short_name(layer['tensor'])}{mark}"
         )
     count = len(result["suspects"])
-    rules = f"rmse/échelle > {french(SUSPECT_RMSE_OVER_SCALE)}, contre {french(HEALTHY_RMSE_OVER_SCALE, '.2f')} pour une couche saine"
+    rules = (
+        f"critères : rmse/échelle > {french(SUSPECT_RMSE_OVER_SCALE, '.2f')} (une couche saine "
+        f"est vers {french(HEALTHY_RMSE_OVER_SCALE, '.2f')})"
+    )
     if with_snr:
         rules += (
-            f", ou une couche qui perd au moins {french(SUSPECT_SNR_LOSS_DB, '.0f')} dB de SNR "
-            f"et descend sous {french(SUSPECT_SNR_BELOW_DB, '.0f')} dB"
+            f", ou une perte d'au moins {french(SUSPECT_SNR_LOSS_DB, '.0f')} dB qui laisse le "
+            f"SNR sous {french(SUSPECT_SNR_BELOW_DB, '.0f')} dB"
         )
     lines.append("")
     if count:
         lines.append(
             f"{count} couche(s) suspecte(s) ({rules}). Pour les garder en flottant : "
-            "python -m helpers quantize ... --mode int8 --keep-float MOTIF (MOTIF : une partie "
-            "du nom du tenseur)."
+            "python -m helpers quantize ... --mode int8-full --keep-float MOTIF (MOTIF : une "
+            "partie du nom du tenseur)."
         )
     else:
         lines.append(
@@ -206,17 +209,12 @@ def activation_peak(float_bytes: bytes, representative_dataset, pattern: str):
     ``pattern`` (expression régulière). À comparer à la plage que l'int8 lui donne.
     Introduit dans le notebook 06.
     """
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
-
     # Without XNNPACK and with every tensor kept: the intermediate values stay readable.
-    interpreter = Interpreter(
-        model_content=float_bytes,
-        experimental_preserve_all_tensors=True,
-        experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
-    )
-    interpreter.allocate_tensors()
-    (name, *_) = match_tensors([pattern], tensor_names(float_bytes))
-    index = next(t["index"] for t in interpreter.get_tensor_details() if t["name"] == name)
+    interpreter = load_interpreter(float_bytes, default_delegates=False, preserve_all_tensors=True)
+    names = {tensor["index"]: tensor["name"] for tensor in interpreter.get_tensor_details()}
+    outputs = [index for op in op_details(interpreter) for index in op["outputs"]]
+    (name, *_) = match_tensors([pattern], list(dict.fromkeys(names[i] for i in outputs)))
+    index = next(i for i in outputs if names[i] == name)
     image_index = interpreter.get_input_details()[0]["index"]
     peaks = None
     for image, *_ in representative_dataset():
@@ -225,6 +223,8 @@ def activation_peak(float_bytes: bytes, representative_dataset, pattern: str):
         values = interpreter.get_tensor(index)
         current = values.reshape(-1, values.shape[-1]).max(axis=0)
         peaks = current if peaks is None else np.maximum(peaks, current)
+    if peaks is None:
+        raise KitError("Le jeu de données n'a produit aucune image : rien à mesurer.")
     return name, peaks
 
 

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import json
 import platform
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,6 +20,7 @@ import numpy as np
 
 from helpers import demo_data
 from helpers.images import load_labeled_images, normalize
+from helpers.models import replace_folder
 from helpers.paths import DATA_DIR
 from helpers.units import format_percent
 
@@ -134,14 +133,10 @@ def train_demo_model(data_dir: Path = DATA_DIR, verbose: int = 1) -> dict:
     fit_classifier(model, x_train, y_train, TRAINING, verbose)
     accuracy = labeled_accuracy(model, data_dir / "test")
 
-    model_dir = data_dir / "modele_demo"
-    # Export next to the target, then swap: a failed export never leaves a half-written model.
-    with tempfile.TemporaryDirectory(dir=data_dir) as scratch:
-        staged = Path(scratch) / "modele_demo"
-        model.export(str(staged), verbose=False)
-        if model_dir.exists():
-            shutil.rmtree(model_dir)
-        staged.rename(model_dir)
+    # model.export, not frozen: the course's reference R converts this very SavedModel.
+    replace_folder(
+        data_dir / "modele_demo", lambda staged: model.export(str(staged), verbose=False)
+    )
 
     record = {
         "architecture": "MobileNet (convolutions séparables, BatchNorm, ReLU6)",

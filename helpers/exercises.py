@@ -907,7 +907,7 @@ _RECOVERED_POINTS = 1.5
 
 
 def check_keep_float_answer(
-    keep_float_patterns, names: list[str], float_accuracy: float, accuracy_with
+    keep_float_patterns, names: list[str], float_accuracy: float, accuracy_with, lost_at=None
 ) -> str:
     """Vérifie l'exercice du notebook 06 : des motifs (expressions régulières) qui gardent en
     flottant assez de couches pour retrouver l'exactitude, et peu d'autres.
@@ -915,6 +915,8 @@ def check_keep_float_answer(
     ``names`` : les noms des tenseurs du modèle étalonné ; ``float_accuracy`` : l'exactitude du
     modèle float32 ; ``accuracy_with(noms)`` : l'exactitude mesurée du modèle quantifié qui
     garde ces tenseurs en flottant. La vérification mesure, elle ne compare pas à une liste.
+    ``lost_at`` : le tenseur où le signal se perd (la plus forte perte du diagnostic), pour un
+    indice qui dit si la réponse est au bon endroit.
     Introduit dans le notebook 06.
     """
     if _is_placeholder(keep_float_patterns):
@@ -931,7 +933,7 @@ def check_keep_float_answer(
         kept = match_tensors([str(p) for p in keep_float_patterns], names)
     except KitError as error:
         raise AssertionError(str(error)) from error
-    limit = int(_MAX_FLOAT_SHARE * len(names))
+    limit = max(1, int(_MAX_FLOAT_SHARE * len(names)))
     if len(kept) > limit:
         raise AssertionError(
             f"Vos motifs gardent {len(kept)} couches sur {len(names)} en flottant (par exemple "
@@ -942,13 +944,22 @@ def check_keep_float_answer(
     accuracy = accuracy_with(kept)
     lost = 100 * (float_accuracy - accuracy)
     if lost > _RECOVERED_POINTS:
-        raise AssertionError(
+        measured = (
             f"Avec ces {len(kept)} couche(s) en flottant, l'exactitude est de "
             f"{format_percent(accuracy)} (float32 : {format_percent(float_accuracy)}, "
-            f"{french(lost, '.1f')} points de moins) : ce ne sont pas celles où le signal se "
-            "perd. Cherchez dans la colonne « perte (dB) » la couche qui perd le plus, et gardez "
-            "aussi en flottant les couches qui la suivent dans son bloc, jusqu'à ce que le SNR "
-            "remonte."
+            f"{french(lost, '.1f')} points de moins)"
+        )
+        first_part = str(lost_at).split(";")[0]
+        if lost_at is not None and any(name.split(";")[0] == first_part for name in kept):
+            raise AssertionError(
+                f"{measured} : c'est le bon endroit, mais pas assez. Gardez aussi en flottant "
+                "les couches qui suivent dans le même bloc : le reste du bloc continue de perdre "
+                "du signal (colonne « perte (dB) »)."
+            )
+        raise AssertionError(
+            f"{measured} : ce ne sont pas les couches où le signal se perd. Cherchez dans la "
+            "colonne « perte (dB) » la couche qui perd le plus, et gardez aussi en flottant les "
+            "couches qui la suivent dans son bloc."
         )
     return (
         f"Bravo : {format_percent(accuracy)} avec {len(kept)} couche(s) en flottant sur "

@@ -295,22 +295,30 @@ def _save_frozen(model, folder: Path) -> None:
     tf.saved_model.save(module, str(folder), signatures={"serving_default": serve})
 
 
-def export_frozen(model, folder, write_files=None) -> Path:
-    """Exporte un modèle Keras en SavedModel aux poids figés en constantes, dans ``folder``.
-
-    Le dossier est écrit à côté puis échangé : un export qui échoue ne laisse jamais un modèle
-    à moitié écrit. ``write_files(dossier)`` ajoute des fichiers (description, étiquettes) avant
-    l'échange. Rend le chemin du dossier.
-    """
+def replace_folder(folder, write) -> Path:
+    """Écrit un dossier à côté de ``folder`` (``write(dossier)``), puis le met à sa place : un
+    écrit qui échoue ne laisse jamais un dossier à moitié écrit. Rend le chemin du dossier."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder.parent) as scratch:
         staged = Path(scratch) / folder.name
-        with quiet_tensorflow():  # else "Assets written to: <temporary folder>"
-            _save_frozen(model, staged)
-        if write_files is not None:
-            write_files(staged)
+        write(staged)
         if folder.exists():
             shutil.rmtree(folder)
         staged.rename(folder)
     return folder
+
+
+def export_frozen(model, folder, write_files=None) -> Path:
+    """Exporte un modèle Keras en SavedModel aux poids figés en constantes, dans ``folder``
+    (``replace_folder``). ``write_files(dossier)`` ajoute des fichiers (description,
+    étiquettes). Rend le chemin du dossier.
+    """
+
+    def write(staged: Path) -> None:
+        with quiet_tensorflow():  # else "Assets written to: <temporary folder>"
+            _save_frozen(model, staged)
+        if write_files is not None:
+            write_files(staged)
+
+    return replace_folder(folder, write)

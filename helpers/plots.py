@@ -379,7 +379,9 @@ def plot_layer_snr(result: dict, title: str = "SNR de chaque couche, int8 face a
                 fontsize=7,
                 color="tab:red",
             )
-    axis.set_ylim(bottom=0)
+    # A negative SNR (more noise than signal) is the worst case: keep it on the figure.
+    lowest = min((layer["snr_db"] for _, layer in layers), default=0)
+    axis.set_ylim(bottom=min(0, lowest - 3))
     axis.set_xlabel("couche (dans l'ordre du modèle)")
     axis.set_ylabel("SNR (dB)")
     axis.set_title(title, fontsize=10)

@@ -28,6 +28,9 @@ from helpers.quantization import check_representative_dataset, convert
 from helpers.runtime import op_details
 
 ENGINES = ("tflite-converter", "litert-quantizer")
+# Images on which validate() measures each tensor's SNR: a handful is enough to rank the layers,
+# and each one runs both models with every tensor kept.
+SNR_SAMPLES = 8
 # What LiteRT Quantizer makes from a float .tflite: int8 weights with float activations, or int8
 # weights and activations with int8 input and output (its static recipe has no float I/O form).
 LITERT_QUANTIZER_MODES = ("dynamic", "int8-full")
@@ -147,13 +150,32 @@ def quantize_with_litert_quantizer(
     return bytes(result.quantized_model), float_bytes
 
 
-def validate_snr(float_bytes: bytes, quantized_bytes: bytes, representative_dataset, samples=8):
+def validate_snr(
+    float_bytes: bytes, quantized_bytes: bytes, representative_dataset, samples=SNR_SAMPLES
+):
     """``validate()`` de LiteRT Quantizer : le SNR (en dB) de chaque tenseur du modèle
     quantifié face au flottant, sur ``samples`` images. ``{nom du tenseur: snr_db}``, trié du
-    pire au meilleur."""
+    pire au meilleur. L'outil fait la moyenne, sur les images, du rapport des puissances de
+    chacune (``compare`` additionne d'abord les puissances de toutes les images : sur une même
+    sortie, les deux chiffres peuvent différer un peu)."""
+    from ai_edge_litert.interpreter import Interpreter
     from litert_quantizer import quantizer
     from litert_quantizer.utils.validation_utils import ValidationErrorMetric
 
+    # The tool pairs tensors by name and fails with a bare KeyError on the outputs otherwise.
+    outputs = {
+        detail["name"] for detail in Interpreter(model_content=float_bytes).get_output_details()
+    }
+    names = {
+        detail["name"] for detail in Interpreter(model_content=quantized_bytes).get_tensor_details()
+    }
+    if not outputs <= names:
+        raise KitError(
+            "Les deux modèles n'ont pas les mêmes noms de tenseurs (sortie "
+            f"« {sorted(outputs - names)[0]} » absente du modèle quantifié) : convertissez le "
+            "float32 comme le modèle quantifié, avec le même input_size (un lot de 1 pour "
+            'int8-full, comme convert(modèle, "float32", input_size=...)).'
+        )
     data = calibration_data(float_bytes, representative_dataset)
     data = {key: list(itertools.islice(values, samples)) for key, values in data.items()}
     with quiet_tensorflow(), warnings.catch_warnings():
@@ -173,7 +195,9 @@ def validate_snr(float_bytes: bytes, quantized_bytes: bytes, representative_data
 _FORMAT_OPS = ("QUANTIZE", "DEQUANTIZE")
 
 
-def layer_snr(float_bytes: bytes, quantized_bytes: bytes, representative_dataset, samples=8):
+def layer_snr(
+    float_bytes: bytes, quantized_bytes: bytes, representative_dataset, samples=SNR_SAMPLES
+):
     """Le SNR (dB) de la sortie de chaque couche du modèle quantifié face au flottant, erreur
     accumulée depuis l'entrée (``validate_snr``), et ce que la couche en perd elle-même : son
     entrée la plus bruitée moins sa sortie. ``{premier nom du tenseur: (snr_db, perte_db)}``,
@@ -190,7 +214,16 @@ def layer_snr(float_bytes: bytes, quantized_bytes: bytes, representative_dataset
     activations = {index for op in ops for index in op["outputs"]}
     model_inputs = {detail["index"] for detail in interpreter.get_input_details()}
     activations |= model_inputs
-    known = {index: snr[name] for index, name in names.items() if name in snr}
+    known = {
+        index: snr[name]
+        for index, name in names.items()
+        if name in snr and math.isfinite(snr[name])
+    }
+    # Dequantizing is exact: the int8 tensor a DEQUANTIZE reads (the last layer's output in an
+    # int8 model with float I/O) has the SNR of the float tensor it makes.
+    for op in ops:
+        if op["op_name"] == "DEQUANTIZE" and op["outputs"][0] in known:
+            known.setdefault(op["inputs"][0], known[op["outputs"][0]])
     layers = {}
     for op in ops:
         inputs = [known[i] for i in op["inputs"] if i in activations and i in known]
@@ -204,6 +237,13 @@ def layer_snr(float_bytes: bytes, quantized_bytes: bytes, representative_dataset
         if output in known:
             loss = min(inputs) - known[output] if inputs else None
             layers[names[output].split(";")[0]] = (known[output], loss)
+    # The debugger names the last layer after the model's output, which the final DEQUANTIZE
+    # makes in the plain int8 model: the same values under that name too.
+    model_outputs = {detail["index"] for detail in interpreter.get_output_details()}
+    for op in ops:
+        source = names[op["inputs"][0]].split(";")[0]
+        if op["op_name"] == "DEQUANTIZE" and op["outputs"][0] in model_outputs and source in layers:
+            layers.setdefault(names[op["outputs"][0]].split(";")[0], layers[source])
     return layers
 
 
@@ -218,12 +258,17 @@ def add_snr(layers: list[dict], snr: dict) -> dict:
     for layer in layers:
         # The debugger's model and the plain int8 model name fused tensors alike up to the
         # first ";" (the debugger appends a suffix to the last part).
-        layer["snr_db"], layer["snr_loss_db"] = snr.get(layer["tensor"].split(";")[0], (None, None))
+        values = snr.get(layer["tensor"].split(";")[0], (None, None))
+        # An infinite or undefined SNR (a tensor that is zero everywhere) is not a measure:
+        # null in the JSON, a dash in the table.
+        layer["snr_db"], layer["snr_loss_db"] = (
+            value if value is not None and math.isfinite(value) else None for value in values
+        )
         layer["suspect"] = is_suspect(layer)
     return {"layers": layers, "suspects": [layer["tensor"] for layer in layers if layer["suspect"]]}
 
 
-def diagnose_model(model, representative_dataset, input_size=None, samples=8) -> dict:
+def diagnose_model(model, representative_dataset, input_size=None, samples=SNR_SAMPLES) -> dict:
     """Le diagnostic de la commande ``debug`` : les statistiques du débogueur
     (``layer_statistics``), puis le SNR de chaque couche (``layer_snr``) entre le modèle int8 du
     débogueur et le modèle flottant (``add_snr``)."""

@@ -49,7 +49,10 @@ def read_model_bytes(model: bytes | str | Path) -> bytes:
 
 
 def load_interpreter(
-    model: bytes | str | Path, num_threads: int = 1, default_delegates: bool = True
+    model: bytes | str | Path,
+    num_threads: int = 1,
+    default_delegates: bool = True,
+    preserve_all_tensors: bool = False,
 ):
     """Un interpréteur LiteRT prêt à l'emploi (tenseurs alloués).
 
@@ -57,6 +60,8 @@ def load_interpreter(
     réglage, le nombre de fils de LiteRT dépend de sa version et de sa compilation).
     ``default_delegates=False`` garde les opérations du fichier telles quelles (sans XNNPACK,
     qui les regroupe en une opération ``DELEGATE``) : utile pour les inspecter.
+    ``preserve_all_tensors=True`` garde lisibles les tenseurs intermédiaires après ``invoke()``
+    (à utiliser avec ``default_delegates=False``).
     Introduit dans le notebook 03.
     """
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
@@ -75,6 +80,7 @@ def load_interpreter(
                 model_content=content,
                 num_threads=num_threads,
                 experimental_op_resolver_type=resolver,
+                experimental_preserve_all_tensors=preserve_all_tensors,
             )
             interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as error:

@@ -107,9 +107,14 @@ class RawModels(Mapping):
         path = self.folder / f"{mode}.tflite"
         with _exclusive(self.folder / f"{mode}.lock"):
             if not path.exists():
+                content = convert_demo_model(mode)
                 staged = path.with_suffix(f".{os.getpid()}.partiel")
-                staged.write_bytes(convert_demo_model(mode))
-                staged.replace(path)
+                staged.write_bytes(content)
+                try:
+                    staged.replace(path)
+                except PermissionError:  # Windows, without a lock: another worker reads it
+                    staged.unlink()
+                return content
         return path.read_bytes()
 
     def __iter__(self):
@@ -122,10 +127,12 @@ class RawModels(Mapping):
 @pytest.fixture(scope="session")
 def raw_tflite_models(tmp_path_factory) -> RawModels:
     """The demo model converted with plain TensorFlow calls in each mode (``RawModels``)."""
-    # Under xdist each worker has its own base folder; their parent is shared by the run.
+    # Under xdist each worker has its own base folder; their parent is shared by the run. The
+    # run's id in the name: a folder kept from an earlier run is never read (the demo model may
+    # have been retrained since).
     base = tmp_path_factory.getbasetemp()
     shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    folder = shared / "modeles_bruts"
+    folder = shared / f"modeles_bruts_{os.environ.get('PYTEST_XDIST_TESTRUNUID', 'seul')}"
     folder.mkdir(exist_ok=True)
     return RawModels(folder)
 

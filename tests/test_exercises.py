@@ -646,12 +646,15 @@ def test_keep_float_right_answer():
         assert message.startswith("Bravo") and "98,40 %" in message
 
 
+LOST_AT_06 = LAYERS_06[3]  # block 2's expansion, where the fake signal is lost
+
+
 @pytest.mark.parametrize(
     ("answer", "message"),
     [
         ("bloc2_", "liste"),  # a string, not a list
-        (["bloc2_expansion"], "Cherchez dans la colonne"),  # not enough: accuracy not back
-        (["bloc1_"], "ne sont pas celles"),  # the wrong block
+        (["bloc2_expansion"], "bon endroit, mais pas assez"),  # not enough: accuracy not back
+        (["bloc1_"], "ne sont pas les couches où le signal se perd"),  # the wrong block
         ([".*"], "couches sur 12"),  # everything in float
         (["bloc[12]_"], "Visez au plus 3"),
         (["bloc9"], "ne correspond à aucun"),
@@ -660,4 +663,16 @@ def test_keep_float_right_answer():
 )
 def test_keep_float_wrong_answers_are_rejected(answer, message):
     with pytest.raises(AssertionError, match=message):
-        check_keep_float_answer(answer, LAYERS_06, FLOAT_06, accuracy_06)
+        check_keep_float_answer(answer, LAYERS_06, FLOAT_06, accuracy_06, LOST_AT_06)
+
+
+def test_keep_float_without_the_loss_gives_the_general_hint():
+    with pytest.raises(AssertionError, match="ne sont pas les couches"):
+        check_keep_float_answer(["bloc2_expansion"], LAYERS_06, FLOAT_06, accuracy_06)
+
+
+def test_keep_float_limit_is_at_least_one_layer():
+    names = LAYERS_06[3:5]
+    assert check_keep_float_answer(["bloc2_e"], names, FLOAT_06, lambda kept: FLOAT_06).startswith(
+        "Bravo"
+    )
