@@ -30,17 +30,19 @@ avec le modèle de démonstration : ce module les lit, il ne les réécrit jamai
 
 from __future__ import annotations
 
-import json
-import platform
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from helpers import demo_data
 from helpers.calibration import list_calibration_images
-from helpers.demo_model import fit_classifier, labeled_accuracy, training_arrays
+from helpers.demo_model import (
+    fit_classifier,
+    labeled_accuracy,
+    training_arrays,
+    training_record,
+    write_record,
+)
 from helpers.errors import KitError
 from helpers.images import list_labeled_images
 from helpers.models import export_frozen
@@ -167,32 +169,17 @@ def train_fragile_model(data_dir: Path = DATA_DIR, verbose: int = 1) -> dict:
             "BatchNorm placée après la ReLU"
         ),
         "fragilite": FRAGILITY,
-        "blocs": [list(block) for block in BLOCKS],
-        "parametres": int(model.count_params()),
-        "entree": {
-            "forme": [None, *model.input_shape[1:]],
-            "normalisation": "symmetric",
-            "plage": [-1.0, 1.0],
-        },
-        "etiquettes": list(demo_data.LABELS),
-        "entrainement": {
-            **TRAINING,
-            "augmentation": "retournements et quart de tour (x4)",
-            "images_vues_par_epoque": int(len(x_train)),
-        },
-        "images": _shared_image_counts(data_dir, list(demo_data.LABELS)),
-        "precision_flottante_test": round(accuracy, 4),
-        "duree_entrainement_s": round(time.perf_counter() - started, 1),
-        "versions": {
-            "python": platform.python_version(),
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-            "numpy": np.__version__,
-        },
+        **training_record(
+            model,
+            BLOCKS,
+            TRAINING,
+            len(x_train),
+            _shared_image_counts(data_dir, list(demo_data.LABELS)),
+            accuracy,
+            started,
+        ),
     }
-    (data_dir / f"{MODEL_NAME}.json").write_text(
-        json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    write_record(data_dir / f"{MODEL_NAME}.json", record)
     say(f"Exactitude flottante sur data/test : {format_percent(accuracy)}")
     return record
 

@@ -108,6 +108,44 @@ def labeled_accuracy(model, test_dir: Path) -> float:
     return float(np.mean(np.argmax(model.predict(x_test, verbose=0), axis=1) == y_test))
 
 
+def training_record(model, blocks, training: dict, seen: int, images: dict, accuracy, started):
+    """Ce que le ``.json`` d'un modèle de démonstration dit de lui, après son architecture :
+    blocs, nombre de valeurs, entrée, étiquettes, entraînement, images, exactitude, durée
+    (depuis ``started``, un ``time.perf_counter()``) et versions."""
+    import keras
+    import tensorflow as tf
+
+    return {
+        "blocs": [list(block) for block in blocks],
+        "parametres": int(model.count_params()),
+        "entree": {
+            "forme": [None, *model.input_shape[1:]],
+            "normalisation": "symmetric",
+            "plage": [-1.0, 1.0],
+        },
+        "etiquettes": list(demo_data.LABELS),
+        "entrainement": {
+            **training,
+            "augmentation": "retournements et quart de tour (x4)",
+            "images_vues_par_epoque": int(seen),
+        },
+        "images": images,
+        "precision_flottante_test": round(accuracy, 4),
+        "duree_entrainement_s": round(time.perf_counter() - started, 1),
+        "versions": {
+            "python": platform.python_version(),
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "numpy": np.__version__,
+        },
+    }
+
+
+def write_record(path: Path, record: dict) -> None:
+    """Écrit le ``.json`` d'un modèle (UTF-8, indenté, accents lisibles)."""
+    path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def train_demo_model(data_dir: Path = DATA_DIR, verbose: int = 1) -> dict:
     """Régénère les images de ``data_dir``, entraîne le modèle et l'exporte en SavedModel.
 
@@ -140,32 +178,9 @@ def train_demo_model(data_dir: Path = DATA_DIR, verbose: int = 1) -> dict:
 
     record = {
         "architecture": "MobileNet (convolutions séparables, BatchNorm, ReLU6)",
-        "blocs": [list(block) for block in BLOCKS],
-        "parametres": int(model.count_params()),
-        "entree": {
-            "forme": [None, *model.input_shape[1:]],
-            "normalisation": "symmetric",
-            "plage": [-1.0, 1.0],
-        },
-        "etiquettes": list(demo_data.LABELS),
-        "entrainement": {
-            **TRAINING,
-            "augmentation": "retournements et quart de tour (x4)",
-            "images_vues_par_epoque": int(len(x_train)),
-        },
-        "images": counts,
-        "precision_flottante_test": round(accuracy, 4),
-        "duree_entrainement_s": round(time.perf_counter() - started, 1),
-        "versions": {
-            "python": platform.python_version(),
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-            "numpy": np.__version__,
-        },
+        **training_record(model, BLOCKS, TRAINING, len(x_train), counts, accuracy, started),
     }
-    (data_dir / "modele_demo.json").write_text(
-        json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    write_record(data_dir / "modele_demo.json", record)
     print(f"Exactitude flottante sur data/test : {format_percent(accuracy)}", flush=True)
     return record
 
