@@ -25,7 +25,7 @@ from helpers.images import (
     normalize,
     read_image,
 )
-from helpers.models import FloatModel, load_saved_model
+from helpers.models import loaded_model
 from helpers.runtime import (
     check_image_input,
     check_single_output,
@@ -732,7 +732,7 @@ def compare_with_float(
     normalization = normalization or metadata.get("normalization") or "symmetric"
     check_normalization(normalization)
     # A model already loaded (load_saved_model) is not read again: notebooks compare several files.
-    float_model = model_dir if isinstance(model_dir, FloatModel) else load_saved_model(model_dir)
+    float_model = loaded_model(model_dir)
     interpreter = load_interpreter(content)
     if input_size is None and runtime_input_size(interpreter) is None:
         input_size = metadata_input_size(metadata)
