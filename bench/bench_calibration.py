@@ -82,7 +82,7 @@ def capsule_representative_dataset(folder: str, image_size: int = SIZE):
 
 def run_case(loader: str, folder: str) -> dict:
     """Un cas, dans ce processus : parcourt tout le jeu et renvoie pic RSS, durée, nombre."""
-    from helpers.calibration import representative_dataset
+    from helpers.steps.calibration import representative_dataset
 
     start_rss = peak_rss_mb()
     started = time.perf_counter()

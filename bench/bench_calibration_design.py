@@ -23,14 +23,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from helpers import demo_data  # noqa: E402
-from helpers.errors import quiet_tensorflow  # noqa: E402
-from helpers.images import normalize  # noqa: E402
-from helpers.inspection import evaluate_model  # noqa: E402
-from helpers.models import load_saved_model  # noqa: E402
-from helpers.paths import DEMO_MODEL_DIR, TEST_DIR, relative_to_root  # noqa: E402
-from helpers.quantization import convert, make_converter  # noqa: E402
-from helpers.units import format_percent  # noqa: E402
+from helpers.base.errors import quiet_tensorflow  # noqa: E402
+from helpers.base.paths import DEMO_MODEL_DIR, TEST_DIR, relative_to_root  # noqa: E402
+from helpers.base.units import format_percent  # noqa: E402
+from helpers.core.images import normalize  # noqa: E402
+from helpers.core.models import load_saved_model  # noqa: E402
+from helpers.demo import data as demo_data  # noqa: E402
+from helpers.steps.inspection import evaluate_model  # noqa: E402
+from helpers.steps.quantization import convert, make_converter  # noqa: E402
 
 COUNTS = (10, 50, 100, 500)
 MODE = "int8-full"

@@ -31,8 +31,8 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from helpers.paths import ROOT
-from helpers.pi_classifier import FrenchArgumentParser
+from helpers.base.paths import ROOT
+from helpers.pi.classer import FrenchArgumentParser
 
 OUTPUT_DIR = ROOT / "sorties" / "bench"
 REFERENCE = "import tensorflow as tf; tf.lite.TFLiteConverter.from_saved_model('data/modele_demo')"

@@ -21,16 +21,16 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from helpers.calibration import representative_dataset  # noqa: E402
-from helpers.demo_detector import DETECTION_DIR, DETECTOR_DIR, export_detector  # noqa: E402
-from helpers.detection import evaluate_detector, read_detector_description  # noqa: E402
-from helpers.export import build_metadata, write_model  # noqa: E402
-from helpers.images import read_labels  # noqa: E402
-from helpers.inspection import all_cores, measure_latency  # noqa: E402
-from helpers.models import load_saved_model  # noqa: E402
-from helpers.pi_classifier import FrenchArgumentParser  # noqa: E402
-from helpers.quantization import COURSE_MODES, INTEGER_MODES, convert  # noqa: E402
-from helpers.units import format_size  # noqa: E402
+from helpers.base.units import format_size  # noqa: E402
+from helpers.core.images import read_labels  # noqa: E402
+from helpers.core.models import load_saved_model  # noqa: E402
+from helpers.demo.detector import DETECTION_DIR, DETECTOR_DIR, export_detector  # noqa: E402
+from helpers.pi.classer import FrenchArgumentParser  # noqa: E402
+from helpers.steps.calibration import representative_dataset  # noqa: E402
+from helpers.steps.detection import evaluate_detector, read_detector_description  # noqa: E402
+from helpers.steps.export import build_metadata, write_model  # noqa: E402
+from helpers.steps.inspection import all_cores, measure_latency  # noqa: E402
+from helpers.steps.quantization import COURSE_MODES, INTEGER_MODES, convert  # noqa: E402
 
 SPEEDUP_TARGET = 1.3
 MAP_BUDGET_POINTS = 2.0

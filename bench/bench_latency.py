@@ -22,13 +22,13 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from helpers.calibration import representative_dataset  # noqa: E402
-from helpers.images import read_labels  # noqa: E402
-from helpers.inspection import all_cores, evaluate_model, measure_latency  # noqa: E402
-from helpers.models import load_saved_model  # noqa: E402
-from helpers.paths import CALIBRATION_DIR, DEMO_MODEL_DIR, LABELS_FILE, TEST_DIR  # noqa: E402
-from helpers.quantization import COURSE_MODES, INTEGER_MODES, convert  # noqa: E402
-from helpers.units import BYTES_PER_KO  # noqa: E402
+from helpers.base.paths import CALIBRATION_DIR, DEMO_MODEL_DIR, LABELS_FILE, TEST_DIR  # noqa: E402
+from helpers.base.units import BYTES_PER_KO  # noqa: E402
+from helpers.core.images import read_labels  # noqa: E402
+from helpers.core.models import load_saved_model  # noqa: E402
+from helpers.steps.calibration import representative_dataset  # noqa: E402
+from helpers.steps.inspection import all_cores, evaluate_model, measure_latency  # noqa: E402
+from helpers.steps.quantization import COURSE_MODES, INTEGER_MODES, convert  # noqa: E402
 
 # Published in XNNPACK's README: end2end-bench, MobileNet v2, multi-threaded on the Pi 4's 4 cores,
 # 64-bit OS, random weights. A multi-threaded library figure: compare it with the all-cores ratio.

@@ -23,14 +23,14 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from helpers.calibration import representative_dataset  # noqa: E402
-from helpers.debugging import quantize_keeping_float  # noqa: E402
-from helpers.inspection import all_cores, evaluate_model, measure_latency  # noqa: E402
-from helpers.models import load_saved_model  # noqa: E402
-from helpers.paths import CALIBRATION_DIR, FRAGILE_MODEL_DIR, TEST_DIR, relative_to_root  # noqa: E402
-from helpers.quantization import convert  # noqa: E402
-from helpers.quantizer_engine import quantize_with_litert_quantizer  # noqa: E402
-from helpers.units import format_ms, format_percent, format_size, french  # noqa: E402
+from helpers.base.paths import CALIBRATION_DIR, FRAGILE_MODEL_DIR, TEST_DIR, relative_to_root  # noqa: E402
+from helpers.base.units import format_ms, format_percent, format_size, french  # noqa: E402
+from helpers.core.models import load_saved_model  # noqa: E402
+from helpers.steps.calibration import representative_dataset  # noqa: E402
+from helpers.steps.debugging import quantize_keeping_float  # noqa: E402
+from helpers.steps.inspection import all_cores, evaluate_model, measure_latency  # noqa: E402
+from helpers.steps.quantization import convert  # noqa: E402
+from helpers.steps.quantizer_engine import quantize_with_litert_quantizer  # noqa: E402
 
 
 def main() -> int:

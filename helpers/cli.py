@@ -15,21 +15,32 @@ import time
 import warnings
 from pathlib import Path
 
-from helpers.calibration import DEFAULT_MIN_IMAGES, representative_dataset
-from helpers.course import course_notebooks, execute_notebooks, set_jupyterlab_french
-from helpers.debugging import (
+from helpers.base.environment import check_environment, describe_machine
+from helpers.base.errors import KitError, quiet_tensorflow
+from helpers.base.paths import relative_to_root
+from helpers.base.units import format_percent, format_size
+from helpers.core.images import NORMALIZATIONS, check_labels, find_labels_file, read_labels
+from helpers.core.models import check_saved_model_dir, check_size, load_saved_model
+from helpers.core.runtime import (
+    load_interpreter,
+    metadata_path,
+    read_metadata,
+    signature_runner,
+)
+from helpers.demo.classroom import course_notebooks, execute_notebooks, set_jupyterlab_french
+from helpers.demo.detector import train_demo_detector
+from helpers.demo.fragile import train_fragile_model
+from helpers.demo.model import train_demo_model
+from helpers.pi.classer import EXIT_USAGE, FrenchArgumentParser
+from helpers.steps.calibration import DEFAULT_MIN_IMAGES, representative_dataset
+from helpers.steps.debugging import (
     KEEP_FLOAT_MODES,
     format_debug_table,
     quantize_keeping_float,
     short_name,
 )
-from helpers.demo_detector import train_demo_detector
-from helpers.demo_fragile import train_fragile_model
-from helpers.demo_model import train_demo_model
-from helpers.detection import evaluate_detector, read_detector_description
-from helpers.environment import check_environment, describe_machine
-from helpers.errors import KitError, quiet_tensorflow
-from helpers.export import (
+from helpers.steps.detection import evaluate_detector, read_detector_description
+from helpers.steps.export import (
     BUNDLE_README,
     BUNDLE_SCRIPT,
     DETECTOR_SCRIPT,
@@ -38,8 +49,7 @@ from helpers.export import (
     make_bundle,
     write_model,
 )
-from helpers.images import NORMALIZATIONS, check_labels, find_labels_file, read_labels
-from helpers.inspection import (
+from helpers.steps.inspection import (
     DEFAULT_COMPARED_IMAGES,
     compare_with_float,
     confusion_matrix,
@@ -48,10 +58,7 @@ from helpers.inspection import (
     format_report,
     inspect_model,
 )
-from helpers.models import check_saved_model_dir, check_size, load_saved_model
-from helpers.paths import relative_to_root
-from helpers.pi_classifier import EXIT_USAGE, FrenchArgumentParser
-from helpers.quantization import (
+from helpers.steps.quantization import (
     INTEGER_MODES,
     IO_TYPES,
     MODES,
@@ -60,20 +67,13 @@ from helpers.quantization import (
     conversion_report,
     convert,
 )
-from helpers.quantizer_engine import (
+from helpers.steps.quantizer_engine import (
     ENGINES,
     SNR_SAMPLES,
     check_engine,
     diagnose_model,
     quantize_with_litert_quantizer,
 )
-from helpers.runtime import (
-    load_interpreter,
-    metadata_path,
-    read_metadata,
-    signature_runner,
-)
-from helpers.units import format_percent, format_size
 
 
 def _shown(path: str) -> str:

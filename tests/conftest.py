@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers.paths import CALIBRATION_DIR, DEMO_MODEL_DIR
+from helpers.base.paths import CALIBRATION_DIR, DEMO_MODEL_DIR
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 

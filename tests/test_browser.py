@@ -31,7 +31,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers.paths import OUTPUT_DIR, ROOT
+from helpers.base.paths import OUTPUT_DIR, ROOT
 
 NOTEBOOKS_DIR = ROOT / "notebooks"
 # The capsule notebook is written after this test: until it exists, notebook 00 (the course's

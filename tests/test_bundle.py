@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import export
+from helpers.base.errors import KitError
+from helpers.base.paths import LABELS_FILE, ROOT, TEST_DIR
 from helpers.cli import main
-from helpers.demo_data import LABELS
-from helpers.errors import KitError
-from helpers.export import build_metadata, make_bundle, remove_bundle, write_model
-from helpers.images import list_labeled_images, load_labeled_images
-from helpers.paths import LABELS_FILE, ROOT, TEST_DIR
-from helpers.runtime import load_interpreter, run_model
+from helpers.core.images import list_labeled_images, load_labeled_images
+from helpers.core.runtime import load_interpreter, run_model
+from helpers.demo.data import LABELS
+from helpers.steps import export
+from helpers.steps.export import build_metadata, make_bundle, remove_bundle, write_model
 
 BUNDLE_FILES = ["README.md", "classer.py", "labels.txt", "modele.json", "modele.tflite"]
 
@@ -73,7 +73,7 @@ def test_bundle_holds_model_labels_metadata_script_and_readme(tmp_path, written_
     assert (bundle / "labels.txt").read_text(encoding="utf-8").split() == list(LABELS)
     metadata = json.loads((bundle / "modele.json").read_text(encoding="utf-8"))
     assert metadata["mode"] == "int8-full" and metadata["normalization"] == "symmetric"
-    assert (bundle / "classer.py").read_bytes() == (ROOT / "helpers/pi_classifier.py").read_bytes()
+    assert (bundle / "classer.py").read_bytes() == (ROOT / "helpers/pi/classer.py").read_bytes()
     assert os.access(bundle / "classer.py", os.X_OK)
     # Built beside the destination under a temporary name, then renamed: nothing else is left.
     assert _names(tmp_path) == ["export", "pour_la_pi"]
@@ -241,7 +241,7 @@ def _module_names(node: ast.AST) -> set[str]:
 
 
 def test_script_imports_only_numpy_pillow_litert_and_the_standard_library():
-    tree = ast.parse((ROOT / "helpers" / "pi_classifier.py").read_text(encoding="utf-8"))
+    tree = ast.parse((ROOT / "helpers" / "pi" / "classer.py").read_text(encoding="utf-8"))
     imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
     # Module level: directly in the file or in a top-level try block (the friendly ImportError).
     module_level = [
@@ -372,7 +372,7 @@ def test_script_classifies_camera_frames_when_picamera2_is_present(
 ):
     import types
 
-    from helpers import pi_classifier
+    from helpers.pi import classer as pi_classifier
 
     _FakeCamera.instances.clear()
     monkeypatch.setitem(sys.modules, "picamera2", types.SimpleNamespace(Picamera2=_FakeCamera))
@@ -401,7 +401,7 @@ def test_script_classifies_camera_frames_when_picamera2_is_present(
 def test_script_center_crop_keeps_the_middle_square():
     from PIL import Image
 
-    from helpers.pi_classifier import center_crop
+    from helpers.pi.classer import center_crop
 
     image = Image.new("RGB", (640, 480))
     image.paste((255, 0, 0), (80, 0, 560, 480))  # the central 480×480 square is red
@@ -411,7 +411,7 @@ def test_script_center_crop_keeps_the_middle_square():
 
 
 def test_script_skips_hidden_files_and_folders(tmp_path, capsys):
-    from helpers.pi_classifier import folder_images
+    from helpers.pi.classer import folder_images
 
     images = tmp_path / "images"
     (images / ".ipynb_checkpoints").mkdir(parents=True)
@@ -443,7 +443,7 @@ def test_bundle_labels_in_latin1_is_a_usage_error(tmp_path, written_model, capsy
 
 
 def test_script_reports_bad_metadata_and_latin1_labels_in_french(tmp_path):
-    from helpers.pi_classifier import UsageError, read_labels, read_metadata
+    from helpers.pi.classer import UsageError, read_labels, read_metadata
 
     model = tmp_path / "modele.tflite"
     model.with_suffix(".json").write_text("[]", encoding="utf-8")
@@ -478,7 +478,7 @@ def test_bundle_refuses_metadata_without_a_usable_input_size(tmp_path, written_m
 def test_script_feeds_a_free_size_model_at_the_size_of_its_metadata(
     tmp_path, free_size_model, capsys
 ):
-    from helpers import pi_classifier
+    from helpers.pi import classer as pi_classifier
 
     metadata = build_metadata(
         free_size_model,
@@ -507,7 +507,7 @@ def test_script_feeds_a_free_size_model_at_the_size_of_its_metadata(
 
 
 def test_script_refuses_a_model_with_several_outputs(tmp_path, two_output_model):
-    from helpers.pi_classifier import Classifier, UsageError
+    from helpers.pi.classer import Classifier, UsageError
 
     model = tmp_path / "detecteur.tflite"
     model.write_bytes(two_output_model)
@@ -516,7 +516,7 @@ def test_script_refuses_a_model_with_several_outputs(tmp_path, two_output_model)
 
 
 def test_script_unknown_normalization_points_to_the_metadata_key_and_the_option(tmp_path):
-    from helpers.pi_classifier import Classifier, UsageError
+    from helpers.pi.classer import Classifier, UsageError
 
     with pytest.raises(UsageError) as error:
         Classifier(tmp_path / "modele.tflite", "imagenet", 1)
@@ -534,7 +534,7 @@ def test_script_unknown_normalization_points_to_the_metadata_key_and_the_option(
 def test_script_explains_models_it_cannot_feed(tmp_path, builder, message):
     import tiny_models
 
-    from helpers.pi_classifier import Classifier, UsageError
+    from helpers.pi.classer import Classifier, UsageError
 
     model = tmp_path / "modele.tflite"
     model.write_bytes(getattr(tiny_models, builder)())

@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import helpers.calibration as calibration
-from helpers import plots
-from helpers.calibration import (
+import helpers.steps.calibration as calibration
+from helpers.base.errors import KitError
+from helpers.base.paths import CALIBRATION_DIR, DEMO_MODEL_DIR
+from helpers.course import plots
+from helpers.steps.calibration import (
     CalibrationWarning,
     affine_dequantize,
     affine_quantization_params,
@@ -24,8 +26,6 @@ from helpers.calibration import (
     representative_dataset,
     round_trip_error,
 )
-from helpers.errors import KitError
-from helpers.paths import CALIBRATION_DIR, DEMO_MODEL_DIR
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -444,7 +444,7 @@ def test_converter_gives_the_same_model_as_the_plain_loop():
     assert kit_model == convert_demo_model("int8-full", batch_one=False)
 
     # The numpy demonstration finds the input parameters that TFLite chose.
-    from helpers.runtime import load_interpreter, quantization_params
+    from helpers.core.runtime import load_interpreter, quantization_params
 
     scale, zero_point = quantization_params(load_interpreter(kit_model).get_input_details()[0])
     statistics = channel_statistics(dataset)

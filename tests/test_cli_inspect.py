@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from helpers.paths import ROOT, TEST_DIR
+from helpers.base.paths import ROOT, TEST_DIR
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
 

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from test_quantization import export_tiny_model, write_images
 
+from helpers.base.paths import CALIBRATION_DIR, DEMO_MODEL_DIR, ROOT
 from helpers.cli import main
-from helpers.paths import CALIBRATION_DIR, DEMO_MODEL_DIR, ROOT
-from helpers.runtime import sha256_hex
+from helpers.core.runtime import sha256_hex
 
 DEMO = str(DEMO_MODEL_DIR)
 IMAGES = str(CALIBRATION_DIR)

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from test_quantization import write_images
 
+from helpers.base.paths import DEMO_MODEL_DIR, TEST_DIR
 from helpers.cli import main
-from helpers.inspection import compare_with_float
-from helpers.paths import DEMO_MODEL_DIR, TEST_DIR
-from helpers.quantization import convert
+from helpers.steps.inspection import compare_with_float
+from helpers.steps.quantization import convert
 
 
 def export_concatenated_head(path, size=32):
@@ -49,7 +49,7 @@ def test_int8_full_classifier_is_faithful(demo_files):
 
 
 def test_a_loaded_model_gives_the_same_comparison(demo_files):
-    from helpers.models import load_saved_model
+    from helpers.core.models import load_saved_model
 
     tflite = demo_files / "int8-full.tflite"
     by_folder = compare_with_float(DEMO_MODEL_DIR, tflite, TEST_DIR, num_samples=10)
@@ -140,7 +140,7 @@ def test_several_outputs_are_matched_by_name(tmp_path, two_output_model):
 def test_float_output_does_not_save_a_concatenated_head(concatenated):
     # --output-type float32 only adds a DEQUANTIZE after the int8 concatenation, whose one
     # scale has already rounded the scores away: measured, not assumed.
-    from helpers.inspection import inspect_model
+    from helpers.steps.inspection import inspect_model
 
     model_dir, _, images = concatenated
     rng = np.random.default_rng(0)

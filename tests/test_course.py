@@ -7,14 +7,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers.course import (
+from helpers.base.errors import KitError
+from helpers.demo.classroom import (
     NOTIFICATION_PLUGIN,
     TRANSLATION_PLUGIN,
     course_notebooks,
     execute_notebooks,
     set_jupyterlab_french,
 )
-from helpers.errors import KitError
 
 
 def _notebook(path, source):

@@ -9,9 +9,11 @@ import json
 import pytest
 from test_cli_quantize import assert_refused, read_json
 
-from helpers.calibration import representative_dataset
+from helpers.base.errors import KitError
+from helpers.base.paths import CALIBRATION_DIR, DEMO_MODEL_DIR, FRAGILE_MODEL_DIR
 from helpers.cli import main
-from helpers.debugging import (
+from helpers.steps.calibration import representative_dataset
+from helpers.steps.debugging import (
     HEALTHY_RMSE_OVER_SCALE,
     SUSPECT_RMSE_OVER_SCALE,
     format_debug_table,
@@ -19,10 +21,8 @@ from helpers.debugging import (
     match_tensors,
     short_name,
 )
-from helpers.errors import KitError
-from helpers.inspection import inspect_model
-from helpers.paths import CALIBRATION_DIR, DEMO_MODEL_DIR, FRAGILE_MODEL_DIR
-from helpers.quantizer_engine import diagnose_model
+from helpers.steps.inspection import inspect_model
+from helpers.steps.quantizer_engine import diagnose_model
 
 DEMO = str(DEMO_MODEL_DIR)
 IMAGES = str(CALIBRATION_DIR)
@@ -223,7 +223,7 @@ def test_the_plot_shows_one_bar_per_layer_and_both_levels(demo_debug):
     import matplotlib
 
     matplotlib.use("Agg")
-    from helpers.plots import plot_layer_errors
+    from helpers.course.plots import plot_layer_errors
 
     flagged = {"layers": [dict(layer) for layer in demo_debug["layers"]]}
     flagged["layers"][2]["suspect"] = True
@@ -244,7 +244,7 @@ def test_the_snr_plot_marks_the_suspects_in_red(demo_debug):
     import matplotlib
 
     matplotlib.use("Agg")
-    from helpers.plots import plot_layer_snr
+    from helpers.course.plots import plot_layer_snr
 
     flagged = {"layers": [dict(layer) for layer in demo_debug["layers"]]}
     flagged["layers"][2].update(suspect=True, snr_loss_db=12.5)
@@ -261,9 +261,9 @@ def test_the_snr_plot_marks_the_suspects_in_red(demo_debug):
 
 
 def test_activation_peak_reads_an_intermediate_tensor():
-    from helpers.debugging import activation_peak
-    from helpers.models import load_saved_model
-    from helpers.quantization import convert
+    from helpers.core.models import load_saved_model
+    from helpers.steps.debugging import activation_peak
+    from helpers.steps.quantization import convert
 
     model = load_saved_model(DEMO_MODEL_DIR)
     float_bytes, _ = convert(model, "float32", input_size=model.input.size)
@@ -281,7 +281,7 @@ def test_activation_peak_reads_an_intermediate_tensor():
 
 
 def test_demo_fragile_refuses_a_folder_without_the_shared_images(tmp_path, capsys):
-    from helpers.demo_fragile import train_fragile_model
+    from helpers.demo.fragile import train_fragile_model
 
     (tmp_path / "calibration").mkdir()
     with pytest.raises(KitError, match="calibration, test absent"):
@@ -290,7 +290,7 @@ def test_demo_fragile_refuses_a_folder_without_the_shared_images(tmp_path, capsy
 
 
 def test_the_fragile_architecture_keeps_its_batch_norm_after_the_relu():
-    from helpers.demo_fragile import build_fragile_model
+    from helpers.demo.fragile import build_fragile_model
 
     model = build_fragile_model()
     names = [layer.__class__.__name__ for layer in model.layers]
@@ -302,7 +302,7 @@ def test_the_fragile_architecture_keeps_its_batch_norm_after_the_relu():
 
 
 def test_layer_snr_needs_models_converted_alike(raw_tflite_models):
-    from helpers.quantizer_engine import layer_snr
+    from helpers.steps.quantizer_engine import layer_snr
 
     dataset = representative_dataset(CALIBRATION_DIR, DEMO_MODEL_DIR, num_samples=10, min_images=10)
     # float32 from from_saved_model, int8-full traced for one image: other output names.
@@ -311,10 +311,10 @@ def test_layer_snr_needs_models_converted_alike(raw_tflite_models):
 
 
 def test_layer_snr_follows_the_signal_through_a_float_section():
-    from helpers.debugging import quantize_keeping_float
-    from helpers.models import load_saved_model
-    from helpers.quantization import convert
-    from helpers.quantizer_engine import layer_snr
+    from helpers.core.models import load_saved_model
+    from helpers.steps.debugging import quantize_keeping_float
+    from helpers.steps.quantization import convert
+    from helpers.steps.quantizer_engine import layer_snr
 
     model = load_saved_model(DEMO_MODEL_DIR)
     dataset = representative_dataset(CALIBRATION_DIR, DEMO_MODEL_DIR, num_samples=30, min_images=30)

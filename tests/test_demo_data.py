@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import demo_data
-from helpers.errors import KitError
-from helpers.images import read_labels
-from helpers.paths import CALIBRATION_DIR, DATA_DIR, LABELS_FILE, TEST_DIR
+from helpers.base.errors import KitError
+from helpers.base.paths import CALIBRATION_DIR, DATA_DIR, LABELS_FILE, TEST_DIR
+from helpers.core.images import read_labels
+from helpers.demo import data as demo_data
 
 
 def test_same_seed_gives_same_pixels():

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import demo_detector
+from helpers.base.paths import DATA_DIR
 from helpers.cli import main
-from helpers.detection import load_coco_annotations, read_detector_description
-from helpers.images import read_labels
-from helpers.paths import DATA_DIR
+from helpers.core.images import read_labels
+from helpers.demo import detector as demo_detector
+from helpers.steps.detection import load_coco_annotations, read_detector_description
 
 DETECTION = DATA_DIR / "detection"
 ANNOTATIONS = DETECTION / "test" / "annotations.json"
@@ -55,7 +55,7 @@ def _test_batch(count: int = 2, size: int = demo_detector.INPUT_SIZE) -> np.ndar
 
 
 def test_committed_detector_gives_the_outputs_of_its_weights():
-    from helpers.models import load_saved_model
+    from helpers.core.models import load_saved_model
 
     saved = load_saved_model(demo_detector.DETECTOR_DIR)
     assert (saved.input.name, saved.input.shape) == ("image", (None, 128, 128, 3))
@@ -76,7 +76,7 @@ def test_committed_detector_gives_the_outputs_of_its_weights():
 )
 def test_committed_variants_are_what_notebook_05_loads(variant, size, outputs):
     """The notebook loads these instead of exporting them: names, shapes and values."""
-    from helpers.models import load_saved_model
+    from helpers.core.models import load_saved_model
 
     folder = demo_detector.DETECTOR_VARIANTS_DIR / variant
     saved = load_saved_model(folder)
@@ -121,7 +121,7 @@ def test_int8_full_detector_keeps_its_map(int8_full_detector, capsys):
 
 def test_int8_full_detector_has_no_tile_and_meets_the_edgetpu_conditions(int8_full_detector):
     """The pyramid's ×2 upsampling is one RESIZE_NEAREST_NEIGHBOR, not UpSampling2D's TILE."""
-    from helpers.inspection import inspect_model
+    from helpers.steps.inspection import inspect_model
 
     report = inspect_model(int8_full_detector)
     assert "TILE" not in report["ops"] and "RESIZE_NEAREST_NEIGHBOR" in report["ops"]
@@ -166,9 +166,9 @@ def test_detection_bundle_runs_standalone_and_finds_what_the_kit_finds(
     import subprocess
     import sys
 
-    from helpers.detection import decode_detections
-    from helpers.images import normalize, read_image
-    from helpers.runtime import load_interpreter, run_signature, signature_runner
+    from helpers.core.images import normalize, read_image
+    from helpers.core.runtime import load_interpreter, run_signature, signature_runner
+    from helpers.steps.detection import decode_detections
 
     bundle = tmp_path / "pour_la_pi"
     assert main(["bundle", str(int8_full_detector), "--output", str(bundle)]) == 0
@@ -210,7 +210,7 @@ def test_detection_script_refuses_a_classifier_bundle_model(tmp_path, raw_tflite
     import subprocess
     import sys
 
-    from helpers import pi_detector
+    from helpers.pi import detecter as pi_detector
 
     bundle = tmp_path / "classifieur"
     model = tmp_path / "modele.tflite"

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers.detection import (
+from helpers.base.errors import KitError
+from helpers.steps.detection import (
     DETECTOR_FORMAT,
     check_detector_description,
     coco_map,
@@ -16,7 +17,6 @@ from helpers.detection import (
     load_coco_annotations,
     non_max_suppression,
 )
-from helpers.errors import KitError
 
 LABELS = ["anneau", "cercle", "croix", "losange", "triangle"]
 DESCRIPTION = {

@@ -23,7 +23,7 @@ def notebook_code(number: str) -> str:
 def tagged_names() -> list[tuple[str, str, str]]:
     """(module, name, notebook) for each function, class or method whose docstring has a tag."""
     found = []
-    for path in sorted(PACKAGE_DIR.glob("*.py")):
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.ClassDef)):

@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers.exercises import (
+from helpers.core.images import normalize, read_image
+from helpers.core.runtime import quantize
+from helpers.course.exercises import (
     HARDWARE_SITUATIONS,
     check_hardware_choice_answer,
     check_int8_size_answer,
@@ -21,8 +23,6 @@ from helpers.exercises import (
     check_uint8_model_answer,
     check_unit_dataset_answer,
 )
-from helpers.images import normalize, read_image
-from helpers.runtime import quantize
 
 # --------------------------------------------------------------------------------------------
 # Notebook 00: the int8 size of the kernels
@@ -75,7 +75,7 @@ def test_int8_size_answer_must_be_a_number(wrong):
 
 def test_int8_size_on_the_demo_model():
     tf = pytest.importorskip("tensorflow")
-    from helpers.paths import DEMO_MODEL_DIR
+    from helpers.base.paths import DEMO_MODEL_DIR
 
     loaded = tf.saved_model.load(str(DEMO_MODEL_DIR))
     message = check_int8_size_answer(104.2, loaded.variables)
@@ -231,8 +231,8 @@ def uint8_input_int8_output() -> bytes:
     """inference_input_type set to uint8, inference_output_type forgotten (int8)."""
     import tensorflow as tf
 
-    from helpers.calibration import representative_dataset
-    from helpers.paths import CALIBRATION_DIR, DEMO_MODEL_DIR
+    from helpers.base.paths import CALIBRATION_DIR, DEMO_MODEL_DIR
+    from helpers.steps.calibration import representative_dataset
 
     converter = tf.lite.TFLiteConverter.from_saved_model(str(DEMO_MODEL_DIR))
     converter.optimizations = [tf.lite.Optimize.DEFAULT]

@@ -1,4 +1,4 @@
-"""Écriture atomique d'un modèle, métadonnées, relecture et vérification (helpers.export)."""
+"""Écriture atomique d'un modèle, métadonnées, relecture et vérification (helpers.steps.export)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,17 @@ import os
 import numpy as np
 import pytest
 
-from helpers import export
-from helpers.demo_data import LABELS
-from helpers.errors import KitError
-from helpers.export import (
+from helpers.base.errors import KitError
+from helpers.base.paths import DEMO_MODEL_DIR, TEST_DIR
+from helpers.core.images import load_labeled_images
+from helpers.demo.data import LABELS
+from helpers.steps import export
+from helpers.steps.export import (
     build_metadata,
     remove_model,
     verify_written_model,
     write_model,
 )
-from helpers.images import load_labeled_images
-from helpers.paths import DEMO_MODEL_DIR, TEST_DIR
 
 
 def _metadata(model_bytes: bytes, mode: str = "int8-full") -> dict:
@@ -347,7 +347,7 @@ def test_show_verification_prints_each_check_in_french(tmp_path, full_model, cap
 
 
 def test_metadata_describes_tensors_like_inspect(full_model):
-    from helpers.inspection import inspect_model
+    from helpers.steps.inspection import inspect_model
 
     metadata = build_metadata(
         full_model,

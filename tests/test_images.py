@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import shutil
 
-from helpers.images import is_image_file, list_labeled_images
-from helpers.paths import TEST_DIR
+from helpers.base.paths import TEST_DIR
+from helpers.core.images import is_image_file, list_labeled_images
 
 
 def _labeled_folder(tmp_path, labels=("anneau", "cercle")):

@@ -11,10 +11,12 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from helpers import inspection
-from helpers.errors import KitError
-from helpers.images import normalize
-from helpers.inspection import (
+from helpers.base.errors import KitError
+from helpers.base.paths import TEST_DIR
+from helpers.core.images import normalize
+from helpers.core.runtime import dequantize, load_interpreter, quantize, run_model
+from helpers.steps import inspection
+from helpers.steps.inspection import (
     compare_modes,
     confusion_matrix,
     evaluate_model,
@@ -25,8 +27,6 @@ from helpers.inspection import (
     measure_latency,
     top1_agreement,
 )
-from helpers.paths import TEST_DIR
-from helpers.runtime import dequantize, load_interpreter, quantize, run_model
 
 CONTRACT_KEYS = {
     "inputs",
@@ -556,7 +556,7 @@ def test_latency_refuses_zero_runs(raw_tflite_models):
 
 
 def test_compare_modes_measures_accuracy_agreement_and_size(raw_tflite_models):
-    from helpers.images import load_labeled_images
+    from helpers.core.images import load_labeled_images
 
     images, targets = load_labeled_images(
         TEST_DIR, ["anneau", "cercle", "croix", "losange", "triangle"], (64, 64)
@@ -628,7 +628,7 @@ def test_tensor_dtypes_count_the_model_tensors_not_the_working_buffers(raw_tflit
 
 
 def test_numbers_a_person_reads_have_a_decimal_comma():
-    from helpers.units import format_ms, format_percent, french
+    from helpers.base.units import format_ms, format_percent, french
 
     assert format_percent(0.990625) == "99,06 %" and format_ms(0.1449) == "0,14 ms"
     assert french(0.0078431, ".6g") == "0,0078431" and french(12.0, ".1f") == "12,0"

@@ -8,12 +8,12 @@ import sys
 import numpy as np
 import pytest
 
-from helpers import demo_data
-from helpers.environment import check_environment, environment_checks
-from helpers.errors import KitError
-from helpers.images import load_labeled_images
-from helpers.models import load_saved_model
-from helpers.paths import DEMO_MODEL_DIR, DEMO_MODEL_RECORD, ROOT, TEST_DIR
+from helpers.base.environment import check_environment, environment_checks
+from helpers.base.errors import KitError
+from helpers.base.paths import DEMO_MODEL_DIR, DEMO_MODEL_RECORD, ROOT, TEST_DIR
+from helpers.core.images import load_labeled_images
+from helpers.core.models import load_saved_model
+from helpers.demo import data as demo_data
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def test_demo_model_float_accuracy_matches_its_record(demo_model):
 
 
 def test_missing_demo_model_names_the_rebuild_command(tmp_path, monkeypatch):
-    import helpers.models as models
+    import helpers.core.models as models
 
     monkeypatch.setattr(models, "DEMO_MODEL_DIR", tmp_path / "modele_demo")
     with pytest.raises(KitError, match="make demo-model"):
@@ -116,7 +116,7 @@ def test_predict_refuses_a_model_with_several_outputs(tmp_path):
 def test_several_inputs_say_how_to_feed_them():
     import tensorflow as tf
 
-    from helpers.models import input_spec
+    from helpers.core.models import input_spec
 
     class TwoInputs:
         structured_input_signature = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers.detection import check_concatenated_scale_answer
+from helpers.steps.detection import check_concatenated_scale_answer
 
 RIGHT_SCALE = 640 / 255
 

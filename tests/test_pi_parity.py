@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers.images import NORMALIZATIONS, normalize, read_image
-from helpers.pi_classifier import NORMALIZATIONS as PI_NORMALIZATIONS
-from helpers.pi_classifier import Classifier
-from helpers.runtime import load_interpreter, quantize, run_model
+from helpers.core.images import NORMALIZATIONS, normalize, read_image
+from helpers.core.runtime import load_interpreter, quantize, run_model
+from helpers.pi.classer import NORMALIZATIONS as PI_NORMALIZATIONS
+from helpers.pi.classer import Classifier
 
 
 def _image(mode: str, size=(50, 70)) -> Image.Image:

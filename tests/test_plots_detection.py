@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from helpers.plots import plot_detections  # noqa: E402
+from helpers.course.plots import plot_detections  # noqa: E402
 
 LABELS = ["anneau", "cercle", "croix", "losange", "triangle"]
 

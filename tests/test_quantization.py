@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers import quantization
-from helpers.calibration import representative_dataset
-from helpers.errors import KitError
-from helpers.inspection import inspect_model
-from helpers.models import load_saved_model
-from helpers.paths import CALIBRATION_DIR, DEMO_MODEL_DIR
-from helpers.plots import plot_mode_sizes
-from helpers.quantization import (
+from helpers.base.errors import KitError
+from helpers.base.paths import CALIBRATION_DIR, DEMO_MODEL_DIR
+from helpers.core.models import load_saved_model
+from helpers.course.plots import plot_mode_sizes
+from helpers.steps import quantization
+from helpers.steps.calibration import representative_dataset
+from helpers.steps.inspection import inspect_model
+from helpers.steps.quantization import (
     MODES,
     ConversionReport,
     check_representative_dataset,
@@ -439,7 +439,7 @@ def test_size_chart_has_one_bar_per_mode(kit_models):
 
 
 def test_course_models_reads_the_files_and_converts_what_is_missing(raw_tflite_models, tmp_path):
-    from helpers.paths import CALIBRATION_DIR
+    from helpers.base.paths import CALIBRATION_DIR
 
     for mode in ("dynamic", "float16", "int8", "int8-full"):
         (tmp_path / f"modele_{mode}.tflite").write_bytes(raw_tflite_models[mode])

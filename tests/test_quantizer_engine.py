@@ -5,12 +5,16 @@ from __future__ import annotations
 import pytest
 from test_cli_quantize import assert_refused, read_json
 
-from helpers.calibration import representative_dataset
+from helpers.base.errors import KitError
+from helpers.base.paths import CALIBRATION_DIR, DEMO_MODEL_DIR, TEST_DIR
 from helpers.cli import main
-from helpers.errors import KitError
-from helpers.inspection import evaluate_model, inspect_model
-from helpers.paths import CALIBRATION_DIR, DEMO_MODEL_DIR, TEST_DIR
-from helpers.quantizer_engine import check_engine, quantize_with_litert_quantizer, validate_snr
+from helpers.steps.calibration import representative_dataset
+from helpers.steps.inspection import evaluate_model, inspect_model
+from helpers.steps.quantizer_engine import (
+    check_engine,
+    quantize_with_litert_quantizer,
+    validate_snr,
+)
 
 DEMO = str(DEMO_MODEL_DIR)
 IMAGES = str(CALIBRATION_DIR)

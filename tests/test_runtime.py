@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import helpers.runtime as runtime
-from helpers.errors import KitError
-from helpers.runtime import (
+import helpers.core.runtime as runtime
+from helpers.base.errors import KitError
+from helpers.core.runtime import (
     check_image_input,
     list_ops,
     load_interpreter,

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers import demo_data
-from helpers.images import load_labeled_images, normalize
-from helpers.models import replace_folder
-from helpers.paths import DATA_DIR
-from helpers.units import format_percent
+from helpers.base.paths import DATA_DIR
+from helpers.base.units import format_percent
+from helpers.core.images import load_labeled_images, normalize
+from helpers.core.models import replace_folder
+from helpers.demo import data as demo_data
 
 # (filters, stride) of each depthwise-separable block, after a first 3x3 convolution.
 BLOCKS = ((32, 1), (48, 2), (64, 1), (96, 2), (128, 1), (192, 2), (256, 1))

@@ -28,7 +28,7 @@ from pathlib import Path
 try:  # in the bundle for the Pi, beside classer.py
     import classer as shared
 except ImportError:  # in the course's repository
-    from helpers import pi_classifier as shared
+    from helpers.pi import classer as shared
 
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter

@@ -25,9 +25,9 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 from tqdm import tqdm
 
-from helpers.errors import KitError
-from helpers.images import check_normalization, is_image_file, normalize, read_image
-from helpers.models import check_saved_model_dir, check_size, load_saved_model
+from helpers.base.errors import KitError
+from helpers.core.images import check_normalization, is_image_file, normalize, read_image
+from helpers.core.models import check_saved_model_dir, check_size, load_saved_model
 
 DEFAULT_MIN_IMAGES = 100  # the capsule's minimum
 DEFAULT_MAX_SAMPLES = 500  # TensorFlow recommends about 100 to 500 calibration samples

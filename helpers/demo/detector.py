@@ -33,7 +33,7 @@ Le modèle
       objet.
 
     Le décodage des boîtes et la suppression des non-maxima (NMS) sont en dehors du modèle, en
-    numpy (:func:`helpers.detection.decode_detections`). Les cases sont rangées ligne par ligne (ligne, puis
+    numpy (:func:`helpers.steps.detection.decode_detections`). Les cases sont rangées ligne par ligne (ligne, puis
     colonne), les classes dans l'ordre de ``data/detection/labels.txt``.
 
 Reconstruit par :func:`train_demo_detector` (la future cible ``make demo-detector``).
@@ -53,17 +53,17 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
-from helpers import demo_data
-from helpers.detection import (
+from helpers.base.errors import KitError
+from helpers.base.paths import DATA_DIR, DEMO_DETECTOR_VARIANTS_DIR
+from helpers.core.models import export_frozen
+from helpers.demo import data as demo_data
+from helpers.steps.detection import (
     DETECTOR_FILE,
     DETECTOR_FORMAT,
     check_detector_description,
     coco_map,
     decode_detections,
 )
-from helpers.errors import KitError
-from helpers.models import export_frozen
-from helpers.paths import DATA_DIR, DEMO_DETECTOR_VARIANTS_DIR
 
 LABELS = demo_data.LABELS  # output order of the detector's scores
 INPUT_SIZE = 128  # training size (see the module docstring)
@@ -305,7 +305,7 @@ def write_detection_data(
         coco = {
             "info": {
                 "description": "Scènes de formes de démonstration (détection), générées par "
-                "helpers/demo_detector.py",
+                "helpers/demo/detector.py",
                 "category_id": "indice de la classe + 1, dans l'ordre de labels.txt",
                 "bbox": "[x, y, largeur, hauteur] en pixels",
             },
@@ -544,7 +544,7 @@ def load_detector(input_size: int = INPUT_SIZE, weights: Path = DETECTOR_WEIGHTS
 def detector_description() -> dict:
     """Comment décoder les sorties du détecteur : le contenu de ``detecteur.json``.
 
-    Ce fichier, écrit à côté de ``saved_model.pb``, est lu par ``helpers.detection`` (et
+    Ce fichier, écrit à côté de ``saved_model.pb``, est lu par ``helpers.steps.detection`` (et
     recopié par ``quantize`` dans les métadonnées du ``.tflite``).
     """
     return check_detector_description(
@@ -570,7 +570,7 @@ def write_detector_files(folder: Path) -> None:
 
 
 def _export(model, folder: Path, describe: bool = True) -> Path:
-    """A frozen SavedModel (:func:`helpers.models.export_frozen`); ``describe``: also write
+    """A frozen SavedModel (:func:`helpers.core.models.export_frozen`); ``describe``: also write
     detecteur.json and labels.txt (the two-output detector only)."""
     return export_frozen(model, folder, write_files=write_detector_files if describe else None)
 
@@ -686,7 +686,7 @@ def detect_images(
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Détections de chaque image : ``predict`` reçoit un lot normalisé dans [-1, 1] (float32)
     et renvoie ``(boxes, scores)`` (tableaux numpy du lot) ; le décodage est celui de
-    :func:`helpers.detection.decode_detections`. Le seuil bas (0,05) est celui d'une mesure de mAP.
+    :func:`helpers.steps.detection.decode_detections`. Le seuil bas (0,05) est celui d'une mesure de mAP.
     """
     results = []
     for start in range(0, len(images), batch_size):
@@ -717,7 +717,7 @@ def keras_predictor(model):
 
 
 def evaluate_detections(detections, coco: dict) -> dict:
-    """Précision moyenne COCO (pycocotools, voir :func:`helpers.detection.coco_map`) des
+    """Précision moyenne COCO (pycocotools, voir :func:`helpers.steps.detection.coco_map`) des
     détections, une entrée par image de ``coco`` : ``map_50_95``, ``map_50``, ``map_75`` et
     ``ap_50_par_classe``, arrondis pour l'historique d'entraînement."""
     sizes = [(int(e["height"]), int(e["width"])) for e in coco["images"]]
@@ -901,7 +901,7 @@ def train_demo_detector(data_dir: Path = DATA_DIR, verbose: int = 1) -> dict:
             },
             "pas_de_la_grille": STRIDE,
             "ordre_des_cases": "ligne par ligne",
-            "decodage": "helpers.detection.decode_detections (numpy, NMS par classe)",
+            "decodage": "helpers.steps.detection.decode_detections (numpy, NMS par classe)",
         },
         "etiquettes": list(LABELS),
         "entrainement": {

@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass
 from importlib import metadata
 
-from helpers.errors import KitError
+from helpers.base.errors import KitError
 
 SUPPORTED_PYTHON = ((3, 10), (3, 12))
 INSTALL_HINT = (

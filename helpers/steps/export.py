@@ -22,13 +22,18 @@ from pathlib import Path
 import numpy as np
 
 from helpers import __version__
-from helpers.environment import installed_version
-from helpers.errors import KitError
-from helpers.images import check_labels, check_normalization, read_labels
-from helpers.models import image_input_shape
-from helpers.paths import missing_folders, relative_to_root, remove_empty_folders, write_atomically
-from helpers.quantization import MODES
-from helpers.runtime import (
+from helpers.base.environment import installed_version
+from helpers.base.errors import KitError
+from helpers.base.paths import (
+    missing_folders,
+    relative_to_root,
+    remove_empty_folders,
+    write_atomically,
+)
+from helpers.base.units import format_size, french
+from helpers.core.images import check_labels, check_normalization, read_labels
+from helpers.core.models import image_input_shape
+from helpers.core.runtime import (
     describe_tensor,
     load_interpreter,
     metadata_path,
@@ -37,18 +42,19 @@ from helpers.runtime import (
     run_model_outputs,
     sha256_hex,
 )
-from helpers.units import format_size, french
+from helpers.steps.quantization import MODES
 
 UNKNOWN_MODE = "inconnu"  # a .tflite that arrives without its metadata
 BUNDLE_SCRIPT = "classer.py"
 DETECTOR_SCRIPT = "detecter.py"  # a detector's bundle: detecter.py, which imports classer.py
 BUNDLE_README = "README.md"
 BUNDLE_LABELS = "labels.txt"
-_PACKAGE_DIR = Path(__file__).resolve().parent
-_SCRIPT_SOURCE = _PACKAGE_DIR / "pi_classifier.py"
-_README_TEMPLATE = _PACKAGE_DIR / "bundle_readme.md"
-_DETECTOR_SCRIPT_SOURCE = _PACKAGE_DIR / "pi_detector.py"
-_DETECTOR_README_TEMPLATE = _PACKAGE_DIR / "bundle_readme_detecteur.md"
+# The Pi scripts are files shipped as they are, not modules this one imports.
+_PI_DIR = Path(__file__).resolve().parents[1] / "pi"
+_SCRIPT_SOURCE = _PI_DIR / BUNDLE_SCRIPT
+_README_TEMPLATE = _PI_DIR / "bundle_readme.md"
+_DETECTOR_SCRIPT_SOURCE = _PI_DIR / DETECTOR_SCRIPT
+_DETECTOR_README_TEMPLATE = _PI_DIR / "bundle_readme_detecteur.md"
 _COMPUTED_KEYS = (
     "mode",
     "source",

@@ -15,17 +15,17 @@ import itertools
 import math
 import warnings
 
-from helpers.debugging import (
+from helpers.base.errors import KitError, quiet_tensorflow
+from helpers.core.models import loaded_model
+from helpers.core.runtime import op_details
+from helpers.steps.debugging import (
     is_suspect,
     layer_statistics,
     make_debugger,
     match_tensors,
     tensor_names,
 )
-from helpers.errors import KitError, quiet_tensorflow
-from helpers.models import loaded_model
-from helpers.quantization import check_representative_dataset, convert
-from helpers.runtime import op_details
+from helpers.steps.quantization import check_representative_dataset, convert
 
 ENGINES = ("tflite-converter", "litert-quantizer")
 # Images on which validate() measures each tensor's SNR: a handful is enough to rank the layers,

@@ -9,15 +9,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Patch
 
-from helpers.calibration import ChannelStatistics, affine_dequantize, affine_quantize
-from helpers.debugging import (
+from helpers.base.units import BYTES_PER_KO, format_size, french
+from helpers.steps.calibration import ChannelStatistics, affine_dequantize, affine_quantize
+from helpers.steps.debugging import (
     HEALTHY_RMSE_OVER_SCALE,
     SUSPECT_RMSE_OVER_SCALE,
     SUSPECT_SNR_BELOW_DB,
     short_name,
 )
-from helpers.quantization import INTEGER_MODES
-from helpers.units import BYTES_PER_KO, format_size, french
+from helpers.steps.quantization import INTEGER_MODES
 
 CHANNEL_COLORS = {1: ("0.3",), 3: ("tab:red", "tab:green", "tab:blue")}
 

@@ -34,20 +34,20 @@ import sys
 import time
 from pathlib import Path
 
-from helpers import demo_data
-from helpers.calibration import list_calibration_images
-from helpers.demo_model import (
+from helpers.base.errors import KitError
+from helpers.base.paths import DATA_DIR
+from helpers.base.units import format_percent
+from helpers.core.images import list_labeled_images
+from helpers.core.models import export_frozen
+from helpers.demo import data as demo_data
+from helpers.demo.model import (
     fit_classifier,
     labeled_accuracy,
     training_arrays,
     training_record,
     write_record,
 )
-from helpers.errors import KitError
-from helpers.images import list_labeled_images
-from helpers.models import export_frozen
-from helpers.paths import DATA_DIR
-from helpers.units import format_percent
+from helpers.steps.calibration import list_calibration_images
 
 MODEL_NAME = "modele_fragile"
 # (expansion channels, output channels, stride) of each inverted-residual block.

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from helpers.errors import KitError
+from helpers.base.errors import KitError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 # name -> (pixel value 0 maps to, pixel value 255 maps to)

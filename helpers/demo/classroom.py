@@ -8,9 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-from helpers.errors import KitError
-from helpers.paths import OUTPUT_DIR, ROOT, relative_to_root
-from helpers.units import french
+from helpers.base.errors import KitError
+from helpers.base.paths import OUTPUT_DIR, ROOT, relative_to_root
+from helpers.base.units import french
 
 NOTEBOOKS_DIR = ROOT / "notebooks"
 TRANSLATION_PLUGIN = "@jupyterlab/translation-extension:plugin"

@@ -25,13 +25,19 @@ from unittest import mock
 
 import numpy as np
 
-from helpers.calibration import peak_memory_while_consuming
-from helpers.debugging import match_tensors, short_name
-from helpers.errors import KitError
-from helpers.images import normalize, read_image
-from helpers.quantization import COURSE_MODES
-from helpers.runtime import dequantize, load_interpreter, quantization_params, quantize, run_model
-from helpers.units import BYTES_PER_KO, format_percent, french
+from helpers.base.errors import KitError
+from helpers.base.units import BYTES_PER_KO, format_percent, french
+from helpers.core.images import normalize, read_image
+from helpers.core.runtime import (
+    dequantize,
+    load_interpreter,
+    quantization_params,
+    quantize,
+    run_model,
+)
+from helpers.steps.calibration import peak_memory_while_consuming
+from helpers.steps.debugging import match_tensors, short_name
+from helpers.steps.quantization import COURSE_MODES
 
 
 def _is_placeholder(value) -> bool:

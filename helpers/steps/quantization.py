@@ -24,12 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.calibration import representative_dataset as folder_dataset
-from helpers.errors import KitError, quiet_tensorflow
-from helpers.inspection import inspect_model
-from helpers.models import FloatModel, check_saved_model_dir, load_saved_model, loaded_model
-from helpers.runtime import read_model_bytes
-from helpers.units import format_percent, format_size, french
+from helpers.base.errors import KitError, quiet_tensorflow
+from helpers.base.units import format_percent, format_size, french
+from helpers.core.models import FloatModel, check_saved_model_dir, load_saved_model, loaded_model
+from helpers.core.runtime import read_model_bytes
+from helpers.steps.calibration import representative_dataset as folder_dataset
+from helpers.steps.inspection import inspect_model
 
 # The five modes of notebook 02, then int16x8, which notebook 06 introduces.
 MODES = ("float32", "dynamic", "float16", "int8", "int8-full", "int16x8")

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.errors import KitError, quiet_tensorflow
-from helpers.models import (
+from helpers.base.errors import KitError, quiet_tensorflow
+from helpers.core.models import (
     check_size,
     image_input_shape,
     several_inputs_error,
@@ -312,7 +312,7 @@ def check_single_output(interpreter) -> dict:
     if len(outputs) != 1:
         raise several_outputs_error(
             [str(d["name"]) for d in outputs],
-            "helpers.runtime.run_model_outputs(interpreter, images), dans l'ordre de "
+            "helpers.core.runtime.run_model_outputs(interpreter, images), dans l'ordre de "
             "interpreter.get_output_details(),",
         )
     return outputs[0]
@@ -328,7 +328,7 @@ def run_model_outputs(interpreter, images: np.ndarray) -> list[np.ndarray]:
     if np.issubdtype(images.dtype, np.integer):
         raise KitError(
             f"Les images sont des entiers ({images.dtype.name}, des pixels bruts ?) : donnez des "
-            "images normalisées en float32 (helpers.images.normalize) ; run_model les quantifie "
+            "images normalisées en float32 (helpers.core.images.normalize) ; run_model les quantifie "
             "lui-même avec les paramètres du modèle."
         )
     output_details = interpreter.get_output_details()

@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm  # plain text bar on stderr: tqdm.auto warns in a notebook without ipywidgets
 
-from helpers.calibration import affine_dequantize, affine_quantization_params, affine_quantize
-from helpers.errors import KitError
-from helpers.images import check_normalization, is_image_file, normalize, read_image
-from helpers.runtime import (
+from helpers.base.errors import KitError
+from helpers.base.units import french
+from helpers.core.images import check_normalization, is_image_file, normalize, read_image
+from helpers.core.runtime import (
     check_image_input,
     load_interpreter,
     metadata_input_size,
@@ -31,8 +31,8 @@ from helpers.runtime import (
     run_signature,
     signature_runner,
 )
-from helpers.runtime import input_size as runtime_input_size
-from helpers.units import french
+from helpers.core.runtime import input_size as runtime_input_size
+from helpers.steps.calibration import affine_dequantize, affine_quantization_params, affine_quantize
 
 DETECTOR_FILE = "detecteur.json"  # beside saved_model.pb: how to decode the outputs
 DETECTOR_FORMAT = "grille-centres"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.errors import KitError, quiet_tensorflow
-from helpers.paths import DEMO_MODEL_DIR
+from helpers.base.errors import KitError, quiet_tensorflow
+from helpers.base.paths import DEMO_MODEL_DIR
 
 REBUILD_DEMO_HINT = (
     "reconstruisez-le avec « make demo-model » (ou « python -m helpers demo-model »)"

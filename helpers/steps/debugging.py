@@ -17,11 +17,11 @@ import warnings
 
 import numpy as np
 
-from helpers.errors import KitError, quiet_tensorflow
-from helpers.models import loaded_model
-from helpers.quantization import check_representative_dataset, convert, make_converter
-from helpers.runtime import load_interpreter, op_details
-from helpers.units import french
+from helpers.base.errors import KitError, quiet_tensorflow
+from helpers.base.units import french
+from helpers.core.models import loaded_model
+from helpers.core.runtime import load_interpreter, op_details
+from helpers.steps.quantization import check_representative_dataset, convert, make_converter
 
 # Rounding to the nearest step spreads the error uniformly over one step: its standard deviation
 # is step / sqrt(12). A healthy layer has rmse / scale close to that.

@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm  # plain text bar on stderr: tqdm.auto warns in a notebook without ipywidgets
 
-from helpers.errors import KitError
-from helpers.images import (
+from helpers.base.errors import KitError
+from helpers.base.units import format_percent, format_size, french
+from helpers.core.images import (
     check_labels,
     check_normalization,
     find_images,
@@ -25,8 +26,8 @@ from helpers.images import (
     normalize,
     read_image,
 )
-from helpers.models import loaded_model
-from helpers.runtime import (
+from helpers.core.models import loaded_model
+from helpers.core.runtime import (
     check_image_input,
     check_single_output,
     describe_tensor,
@@ -40,8 +41,7 @@ from helpers.runtime import (
     sha256_hex,
     signature_runner,
 )
-from helpers.runtime import input_size as runtime_input_size
-from helpers.units import format_percent, format_size, french
+from helpers.core.runtime import input_size as runtime_input_size
 
 EDGETPU_IO_DTYPES = ("int8", "uint8")
 

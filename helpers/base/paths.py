@@ -10,18 +10,18 @@ import os
 import tempfile
 from pathlib import Path
 
-from helpers.errors import KitError
+from helpers.base.errors import KitError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # helpers/base/paths.py -> the repository
 DATA_DIR = ROOT / "data"
 CALIBRATION_DIR = DATA_DIR / "calibration"
 TEST_DIR = DATA_DIR / "test"
 LABELS_FILE = DATA_DIR / "labels.txt"
 DEMO_MODEL_DIR = DATA_DIR / "modele_demo"
 DEMO_MODEL_RECORD = DATA_DIR / "modele_demo.json"
-# The model that loses accuracy in int8-full (notebook 06, helpers.demo_fragile).
+# The model that loses accuracy in int8-full (notebook 06, helpers.demo.fragile).
 FRAGILE_MODEL_DIR = DATA_DIR / "modele_fragile"
-# The demo detector's variants that notebook 05 loads (helpers.demo_detector, exported once).
+# The demo detector's variants that notebook 05 loads (helpers.demo.detector, exported once).
 DEMO_DETECTOR_VARIANTS_DIR = DATA_DIR / "detecteur_demo_variantes"
 # Everything the notebooks and commands produce goes here (git-ignored).
 OUTPUT_DIR = ROOT / "sorties"

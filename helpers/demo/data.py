@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from helpers.errors import KitError
+from helpers.base.errors import KitError
 
 # Output order of the demo model (also written to data/labels.txt).
 LABELS = ("anneau", "cercle", "croix", "losange", "triangle")
