@@ -13,7 +13,8 @@ Le paquet est rangé en étages ; chaque dossier en est un, du bas vers le haut 
                    (LiteRT : charger, exécuter, valeurs quantifiées, ``FILE.json``)  00, 03
 ``steps``          une étape du cours par module : ``calibration``, ``inspection``,
                    ``quantization``, ``debugging``, ``quantizer_engine``,
-                   ``detection``, ``export``                                          01-06
+                   ``detection``, ``export`` ; ``pipeline`` enchaîne les étapes des
+                   commandes ``quantize`` et ``debug`` (la CLI et les notebooks)      01-06
 ``course``         ce que montrent les notebooks : ``plots`` (chaque fonction
                    renvoie sa figure), ``exercises`` (les vérificateurs)              00-06
 ``demo``           l'enseignant : images et modèles de démonstration (``data``,
@@ -49,6 +50,7 @@ TIERS = (
             "quantizer_engine",
             "detection",
             "export",
+            "pipeline",
         ),
     ),
     ("course", ("plots", "exercises")),

@@ -7,47 +7,35 @@ de sortie 2, aucune trace Python, et rien d'écrit.
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import os
 import sys
-import time
-import warnings
 from pathlib import Path
 
 from helpers.base.environment import check_environment, describe_machine
 from helpers.base.errors import KitError, quiet_tensorflow
-from helpers.base.paths import relative_to_root
-from helpers.base.units import format_percent, format_size
-from helpers.core.images import NORMALIZATIONS, check_labels, find_labels_file, read_labels
-from helpers.core.models import check_saved_model_dir, check_size, load_saved_model
+from helpers.base.units import format_percent, format_size, json_text
+from helpers.core.images import NORMALIZATIONS
+from helpers.core.models import check_size
 from helpers.core.runtime import (
-    load_interpreter,
     metadata_path,
     read_metadata,
-    signature_runner,
 )
 from helpers.demo.classroom import course_notebooks, execute_notebooks, set_jupyterlab_french
 from helpers.demo.detector import train_demo_detector
 from helpers.demo.fragile import train_fragile_model
 from helpers.demo.model import train_demo_model
 from helpers.pi.classer import EXIT_USAGE, FrenchArgumentParser
-from helpers.steps.calibration import DEFAULT_MIN_IMAGES, representative_dataset
+from helpers.steps.calibration import DEFAULT_MIN_IMAGES
 from helpers.steps.debugging import (
-    KEEP_FLOAT_MODES,
     format_debug_table,
-    quantize_keeping_float,
     short_name,
 )
-from helpers.steps.detection import evaluate_detector, read_detector_description
+from helpers.steps.detection import evaluate_detector
 from helpers.steps.export import (
     BUNDLE_README,
     BUNDLE_SCRIPT,
     DETECTOR_SCRIPT,
-    build_metadata,
-    check_output_path,
     make_bundle,
-    write_model,
 )
 from helpers.steps.inspection import (
     DEFAULT_COMPARED_IMAGES,
@@ -58,21 +46,15 @@ from helpers.steps.inspection import (
     format_report,
     inspect_model,
 )
+from helpers.steps.pipeline import QuantizeSettings, debug_model, quantize_to_file
 from helpers.steps.quantization import (
-    INTEGER_MODES,
     IO_TYPES,
     MODES,
     OUTPUT_TYPES,
-    check_mode,
-    conversion_report,
-    convert,
 )
 from helpers.steps.quantizer_engine import (
     ENGINES,
     SNR_SAMPLES,
-    check_engine,
-    diagnose_model,
-    quantize_with_litert_quantizer,
 )
 
 
@@ -86,152 +68,51 @@ def _shown(path: str) -> str:
 
 
 def quantize_command(args) -> int:
-    """``python -m helpers quantize`` : tout est vérifié avant la conversion (sortie, modèle,
-    images) ; en cas d'erreur, rien n'est écrit."""
-    mode = args.mode
-    if args.io_type is not None and mode != "int8-full":
-        raise KitError(
-            f"--io-type ne s'applique qu'au mode int8-full : en mode {mode}, l'entrée et la "
-            "sortie restent flottantes. Retirez --io-type, ou choisissez --mode int8-full."
-        )
-    io_type = args.io_type or "int8"
-    check_mode(mode, io_type, args.output_type)
-    if mode in INTEGER_MODES and not args.images:
-        raise KitError(
-            f"Le mode {mode} a besoin d'images d'étalonnage : ajoutez --images DOSSIER (au moins "
-            f"{args.min_images} images représentatives, PNG ou JPEG)."
-        )
-    check_engine(args.engine, mode, io_type, args.output_type)
-    litert = args.engine == "litert-quantizer"
-    if args.keep_float and not litert:
-        if mode not in KEEP_FLOAT_MODES:
-            raise KitError(
-                f"--keep-float garde des couches en flottant à partir du mode int8 ou int8-full, "
-                f"pas {mode} : choisissez --mode int8 (entrée et sortie flottantes) ou "
-                "--mode int8-full (entrée et sortie int8, des couches flottantes au milieu)."
-            )
-        if io_type != "int8" or args.output_type is not None:
-            raise KitError(
-                "--keep-float en int8-full donne une entrée et une sortie int8 : retirez "
-                "--io-type et --output-type."
-            )
-    output = check_output_path(args.output, force=args.force)
-    model_dir = check_saved_model_dir(args.model_dir)  # cheap check before importing TensorFlow
-    # Loaded once: its input is checked here, and the same model is converted.
-    model = load_saved_model(model_dir)
-    height, width, channels = model.input.image_shape(args.input_size)
-    dataset = None
-    if mode in INTEGER_MODES:
-        dataset = _calibration_dataset(args, (height, width), channels)
-    elif args.images:
-        print(
-            f"Remarque : le mode {mode} n'utilise pas d'images d'étalonnage ; --images est ignoré.",
-            file=sys.stderr,
-        )
-    kept = []
-    if litert:
-        started = time.perf_counter()
-        model_bytes, _ = quantize_with_litert_quantizer(
-            model, mode, dataset, args.input_size, no_quantize=args.keep_float or ()
-        )
-        report = conversion_report(mode, model_bytes, time.perf_counter() - started)
-        kept = list(args.keep_float or ())
-    elif args.keep_float:
-        started = time.perf_counter()
-        model_bytes, kept = quantize_keeping_float(
-            model, dataset, args.keep_float, args.input_size, mode
-        )
-        report = conversion_report(mode, model_bytes, time.perf_counter() - started)
-    else:
-        # A free-size model is converted at the size given, so the file gets a fixed input.
-        model_bytes, report = convert(
-            model,
-            mode,
-            dataset,
-            io_type,
-            NORMALIZATIONS[args.normalization],
-            args.input_size,
-            args.output_type,
-        )
-    for message in report.warnings:
-        print(f"Attention : {message}", file=sys.stderr)
-    # A detector of the kit says how to decode its outputs; its labels count its score classes.
-    detector = read_detector_description(model_dir)
-    if detector is None:
-        labelled_shape = inspect_model(model_bytes)["outputs"][0]["shape"]
-    else:
-        _, output_details = signature_runner(load_interpreter(model_bytes))
-        labelled_shape = output_details[detector["scores"]]["shape"]
-    labels = None
-    labels_file = find_labels_file(model_dir)
-    if labels_file is not None:
-        try:
-            labels = check_labels(read_labels(labels_file), int(labelled_shape[-1]))
-        except KitError as error:
-            print(f"Remarque : {error} Étiquettes non enregistrées.", file=sys.stderr)
-    extra = {"channels": channels}
-    if detector is not None:
-        extra["detector"] = detector
-    if mode == "int8-full":
-        extra["io_type"] = io_type
-        extra["output_type"] = args.output_type or io_type
-    if litert:
-        extra["engine"] = "litert-quantizer"
-    if args.keep_float:
-        extra["keep_float"] = {"patterns": list(args.keep_float), "tensors": kept}
-    if dataset is not None:
-        extra["calibration"] = {
-            "images": len(dataset),
-            "folder": relative_to_root(args.images),
-            "skipped": list(dataset.skipped),
-        }
-    metadata = build_metadata(
-        model_bytes,
-        mode=mode,
-        source=relative_to_root(model_dir),
-        input_size=(height, width),
+    """``python -m helpers quantize`` : le chemin de ``steps.pipeline``, ses remarques sur la
+    sortie d'erreur."""
+    settings = QuantizeSettings(
+        mode=args.mode,
+        io_type=args.io_type,
+        output_type=args.output_type,
         normalization=args.normalization,
-        labels=labels,
-        extra=extra,
+        input_size=args.input_size,
+        num_samples=args.num_samples,
+        min_images=args.min_images,
+        keep_float=tuple(args.keep_float or ()),
+        engine=args.engine,
     )
-    written = write_model(output, model_bytes, metadata, force=args.force)
+    result, written = quantize_to_file(
+        args.model_dir, args.output, settings, args.images, force=args.force, progress=True
+    )
+    for note in result.notes:
+        print(note, file=sys.stderr)
+    report = result.report
     print(
-        f"{written.name} écrit ({format_size(report.size_bytes)}, mode {mode}, entrée "
+        f"{written.name} écrit ({format_size(report.size_bytes)}, mode {args.mode}, entrée "
         f"{report.input_dtype}, sortie {report.output_dtype}) ; métadonnées dans "
         f"{metadata_path(written).name}."
     )
-    if kept:
-        print(f"Gardés en flottant ({len(kept)}) : {', '.join(short_name(n) for n in kept)}")
+    if result.kept:
+        kept = ", ".join(short_name(name) for name in result.kept)
+        print(f"Gardés en flottant ({len(result.kept)}) : {kept}")
     return 0
-
-
-def _calibration_dataset(args, input_size, channels):
-    """The calibration images of ``--images``, checked, with the loader's warnings shown."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        dataset = representative_dataset(
-            args.images,
-            input_size=input_size,
-            channels=channels,
-            normalization=args.normalization,
-            min_images=args.min_images,
-            num_samples=args.num_samples,
-            progress=True,
-        )
-    for warning in caught:
-        print(f"Attention : {warning.message}", file=sys.stderr)
-    return dataset
 
 
 def debug_command(args) -> int:
     """``python -m helpers debug MODEL_DIR --images DIR [--json]`` : rmse/échelle par couche."""
-    model_dir = check_saved_model_dir(args.model_dir)
-    model = load_saved_model(model_dir)
-    height, width, channels = model.input.image_shape(args.input_size)
-    dataset = _calibration_dataset(args, (height, width), channels)
-    result = diagnose_model(model, dataset, args.input_size)
+    result, dataset, notes = debug_model(
+        args.model_dir,
+        args.images,
+        args.normalization,
+        args.input_size,
+        args.num_samples,
+        args.min_images,
+        progress=True,
+    )
+    for note in notes:
+        print(note, file=sys.stderr)
     if args.json:
-        print(json.dumps(result, ensure_ascii=False))
+        print(json_text(result))
     else:
         print(
             f"Débogueur de quantification (mode int8) : {_shown(args.model_dir)}, "
@@ -246,7 +127,7 @@ def inspect_command(args) -> int:
     """``python -m helpers inspect FILE.tflite [--json]``."""
     report = inspect_model(args.tflite_file)
     if args.json:
-        print(json.dumps(report, ensure_ascii=False))
+        print(json_text(report))
     else:
         print(format_report(report, title=f"Modèle {_shown(args.tflite_file)}"))
     return 0
@@ -265,7 +146,7 @@ def evaluate_command(args) -> int:
         input_size=args.input_size,
     )
     if args.json:
-        print(json.dumps({"accuracy": result["accuracy"], "count": result["count"]}))
+        print(json_text({"accuracy": result["accuracy"], "count": result["count"]}))
         return 0
     correct = round(result["accuracy"] * result["count"])
     print(
@@ -298,11 +179,7 @@ def compare_command(args) -> int:
         keys = ("name", "shape", "float_min", "float_max", "scale", "zero_point", "snr_db")
         keys += ("cosine", "max_abs_error", "top1_agreement", "ok", "verdict")
         outputs = [{key: entry[key] for key in keys} for entry in result["outputs"]]
-        # JSON has no infinity: an output identical to the float model has an SNR of null.
-        for entry in outputs:
-            if math.isinf(entry["snr_db"]):
-                entry["snr_db"] = None
-        print(json.dumps({"count": result["count"], "outputs": outputs}, ensure_ascii=False))
+        print(json_text({"count": result["count"], "outputs": outputs}))
     else:
         print(f"{_shown(args.tflite_file)} comparé à {_shown(args.model_dir)}")
         print(format_float_comparison(result))
@@ -319,7 +196,7 @@ def _evaluate_detector(args) -> int:
         progress=sys.stderr.isatty(),
     )
     if args.json:
-        print(json.dumps(result))
+        print(json_text(result))
         return 0
     print(
         f"mAP@0,5 : {format_percent(result['map50'], 1)} ; mAP@[0,5:0,95] : "

@@ -12,9 +12,12 @@ import numpy as np
 import pytest
 from test_quantization import export_tiny_model, write_images
 
-from helpers.base.paths import CALIBRATION_DIR, DEMO_MODEL_DIR, ROOT
+from helpers.base.paths import CALIBRATION_DIR, DEMO_MODEL_DIR, LABELS_FILE, ROOT
 from helpers.cli import main
+from helpers.core.images import read_labels
 from helpers.core.runtime import sha256_hex
+from helpers.steps.calibration import representative_dataset
+from helpers.steps.export import build_metadata
 
 DEMO = str(DEMO_MODEL_DIR)
 IMAGES = str(CALIBRATION_DIR)
@@ -80,6 +83,23 @@ def test_demo_command_writes_the_model_and_its_metadata(demo_run, raw_tflite_mod
     assert metadata["inputs"][0]["dtype"] == "int8" and metadata["inputs"][0]["scale"] > 0
     assert metadata["calibration"]["images"] == 120
     assert metadata["versions"]["tensorflow"]
+
+
+def test_the_notebooks_calls_write_the_same_metadata_as_the_command(demo_run, raw_tflite_models):
+    # What notebook 02 does for each mode: convert, then build_metadata with the dataset used.
+    output, result = demo_run
+    assert result.returncode == 0, result.stderr
+    dataset = representative_dataset(IMAGES, DEMO)
+    metadata = build_metadata(
+        raw_tflite_models["int8-full"],
+        mode="int8-full",
+        source=DEMO,
+        input_size=(64, 64),
+        normalization="symmetric",
+        labels=read_labels(LABELS_FILE),
+        calibration=dataset,
+    )
+    assert metadata == read_json(output)
 
 
 def test_demo_command_shows_a_progress_bar_and_no_tensorflow_noise(demo_run):

@@ -22,7 +22,7 @@ from helpers.steps.debugging import (
     short_name,
 )
 from helpers.steps.inspection import inspect_model
-from helpers.steps.quantizer_engine import diagnose_model
+from helpers.steps.pipeline import diagnose_model
 
 DEMO = str(DEMO_MODEL_DIR)
 IMAGES = str(CALIBRATION_DIR)

@@ -92,19 +92,26 @@ def test_metadata_is_deterministic_and_json_ready(full_model):
     assert "/" not in first["source"][:1]  # not an absolute path
 
 
-def test_metadata_reads_input_size_from_model_and_keeps_extra(full_model):
+def test_metadata_reads_from_the_model_what_it_holds_and_keeps_extra(full_model):
     metadata = build_metadata(
         full_model,
         mode="int8-full",
         source="modele_demo",
         input_size=None,
         normalization="unit",
-        extra={"io_type": "int8"},
+        extra={"note": "essai"},
     )
     assert metadata["input_size"] == [64, 64]
     assert metadata["input_range"] == [0.0, 1.0]
     assert metadata["labels"] is None
-    assert metadata["io_type"] == "int8"
+    # Read in the file itself, so the notebooks' metadata and the command line's agree.
+    assert (metadata["channels"], metadata["io_type"], metadata["output_type"]) == (
+        3,
+        "int8",
+        "int8",
+    )
+    assert metadata["note"] == "essai"
+    assert "calibration" not in metadata
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,13 @@
 """Les nombres que lit une personne, écrits à la française : virgule décimale, tailles en ko.
 
 Un seul endroit pour ces règles : tableaux, rapports, messages et notebooks passent par ici.
-Le JSON (``--json``) garde des nombres, pas du texte.
+Le JSON (``--json``, ``FILE.json``) garde des nombres, pas du texte : ``json_text`` l'écrit.
 """
 
 from __future__ import annotations
+
+import json
+import math
 
 BYTES_PER_KO = 1000  # the course counts in ko of 1000 bytes, never in KiB
 
@@ -28,3 +31,19 @@ def format_percent(ratio: float, digits: int = 2) -> str:
 def format_ms(milliseconds: float, digits: int = 2) -> str:
     """Une durée en millisecondes : « 0,14 ms »."""
     return f"{french(milliseconds, f'.{digits}f')} ms"
+
+
+def json_text(value, indent: int | None = None) -> str:
+    """``value`` en JSON, accents lisibles ; un nombre infini ou indéfini (le SNR d'une sortie
+    identique au modèle flottant) devient ``null`` : JSON n'a pas d'infini."""
+    return json.dumps(_finite(value), ensure_ascii=False, indent=indent, allow_nan=False)
+
+
+def _finite(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value

@@ -10,7 +10,6 @@ Introduit dans le notebook 00 ; reconstruit par ``make demo-model``.
 
 from __future__ import annotations
 
-import json
 import platform
 import sys
 import time
@@ -19,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from helpers.base.paths import DATA_DIR
-from helpers.base.units import format_percent
+from helpers.base.units import format_percent, json_text
 from helpers.core.images import load_labeled_images, normalize
 from helpers.core.models import replace_folder
 from helpers.demo import data as demo_data
@@ -143,7 +142,7 @@ def training_record(model, blocks, training: dict, seen: int, images: dict, accu
 
 def write_record(path: Path, record: dict) -> None:
     """Écrit le ``.json`` d'un modèle (UTF-8, indenté, accents lisibles)."""
-    path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(json_text(record, indent=2) + "\n", encoding="utf-8")
 
 
 def train_demo_model(data_dir: Path = DATA_DIR, verbose: int = 1) -> dict:

@@ -264,6 +264,21 @@ def match_tensors(patterns, names: list[str]) -> list[str]:
 KEEP_FLOAT_MODES = ("int8", "int8-full")
 
 
+def check_keep_float(mode: str, io_type: str = "int8", output_type: str | None = None) -> None:
+    """Refuse en français une quantification sélective que le mode ne permet pas."""
+    if mode not in KEEP_FLOAT_MODES:
+        raise KitError(
+            f"--keep-float garde des couches en flottant à partir du mode int8 ou int8-full, "
+            f"pas {mode} : choisissez --mode int8 (entrée et sortie flottantes) ou "
+            "--mode int8-full (entrée et sortie int8, des couches flottantes au milieu)."
+        )
+    if io_type != "int8" or output_type is not None:
+        raise KitError(
+            "--keep-float en int8-full donne une entrée et une sortie int8 : retirez "
+            "--io-type et --output-type."
+        )
+
+
 def quantize_keeping_float(model, representative_dataset, patterns, input_size=None, mode="int8"):
     """Le mode ``int8`` (ou ``int8-full`` : entrée et sortie int8) avec les tenseurs que
     ``patterns`` désignent gardés en flottant (quantification sélective) :
@@ -274,12 +289,7 @@ def quantize_keeping_float(model, representative_dataset, patterns, input_size=N
     """
     import tensorflow as tf
 
-    if mode not in KEEP_FLOAT_MODES:
-        raise KitError(
-            f"--keep-float garde des couches en flottant à partir du mode int8 ou int8-full, pas "
-            f"{mode} : choisissez --mode int8 (entrée et sortie flottantes) ou int8-full "
-            "(entrée et sortie int8)."
-        )
+    check_keep_float(mode)
     patterns = list(patterns)
     if not patterns:
         raise KitError("--keep-float attend au moins un motif (une partie du nom d'un tenseur).")

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import string
@@ -30,7 +29,7 @@ from helpers.base.paths import (
     remove_empty_folders,
     write_atomically,
 )
-from helpers.base.units import format_size, french
+from helpers.base.units import format_size, french, json_text
 from helpers.core.images import check_labels, check_normalization, read_labels
 from helpers.core.models import image_input_shape
 from helpers.core.runtime import (
@@ -68,6 +67,10 @@ _COMPUTED_KEYS = (
     "size_bytes",
     "versions",
     "created_with",
+    "channels",
+    "io_type",
+    "output_type",
+    "calibration",
 )
 
 
@@ -130,6 +133,7 @@ def build_metadata(
     input_size,
     normalization: str,
     labels=None,
+    calibration=None,
     extra: dict | None = None,
 ) -> dict:
     """Métadonnées d'un modèle TFLite, à écrire dans ``FILE.json`` à côté de ``FILE.tflite``.
@@ -137,7 +141,10 @@ def build_metadata(
     Mode, source (nom relatif, jamais un chemin de la machine), taille d'entrée (H, W) et
     normalisation, type, forme, échelle et point zéro des entrées et sorties, étiquettes,
     empreinte SHA-256, taille, versions de TensorFlow et LiteRT. Sans date : les métadonnées d'un
-    même modèle sont identiques d'une exécution à l'autre. Introduit dans le notebook 04.
+    même modèle sont identiques d'une exécution à l'autre. Ce qui se lit dans le fichier en
+    est tiré (canaux de l'entrée, types d'entrée et de sortie d'un int8-full) ; ``calibration``,
+    le jeu de données représentatif de la conversion, ajoute son dossier et son nombre
+    d'images. Introduit dans le notebook 04.
     """
     content = read_model_bytes(model_bytes)
     if mode not in MODES + (UNKNOWN_MODE,):
@@ -148,7 +155,7 @@ def build_metadata(
     output_details = interpreter.get_output_details()
     outputs_shape = [int(n) for n in output_details[0]["shape"]]
     first_input = input_details[0]
-    height, width, _ = image_input_shape(
+    height, width, channels = image_input_shape(
         first_input["name"], first_input["shape_signature"], input_size=input_size
     )
     metadata = {
@@ -167,7 +174,17 @@ def build_metadata(
             "ai_edge_litert": installed_version(("ai-edge-litert",)),
         },
         "created_with": f"helpers {__version__}",
+        "channels": channels,
     }
+    if mode == "int8-full":
+        metadata["io_type"] = np.dtype(first_input["dtype"]).name
+        metadata["output_type"] = np.dtype(output_details[0]["dtype"]).name
+    if calibration is not None:
+        metadata["calibration"] = {
+            "images": len(calibration),
+            "folder": relative_to_root(calibration.source) if calibration.source else None,
+            "skipped": list(calibration.skipped),
+        }
     for key, value in (extra or {}).items():
         if key in metadata:
             raise KitError(
@@ -180,7 +197,7 @@ def build_metadata(
 
 def _metadata_text(metadata: dict) -> str:
     try:
-        return json.dumps(metadata, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+        return json_text(metadata, indent=2) + "\n"
     except (TypeError, ValueError) as error:
         raise KitError(
             f"Les métadonnées ne sont pas enregistrables en JSON ({error}) : n'y mettez que des "

@@ -20,14 +20,13 @@ from helpers.core.models import loaded_model
 from helpers.core.runtime import op_details
 from helpers.steps.debugging import (
     is_suspect,
-    layer_statistics,
-    make_debugger,
     match_tensors,
     tensor_names,
 )
 from helpers.steps.quantization import check_representative_dataset, convert
 
 ENGINES = ("tflite-converter", "litert-quantizer")
+DEFAULT_ENGINE = ENGINES[0]  # TensorFlow's converter
 # Images on which validate() measures each tensor's SNR: a handful is enough to rank the layers,
 # and each one runs both models with every tensor kept.
 SNR_SAMPLES = 8
@@ -266,18 +265,3 @@ def add_snr(layers: list[dict], snr: dict) -> dict:
         )
         layer["suspect"] = is_suspect(layer)
     return {"layers": layers, "suspects": [layer["tensor"] for layer in layers if layer["suspect"]]}
-
-
-def diagnose_model(model, representative_dataset, input_size=None, samples=SNR_SAMPLES) -> dict:
-    """Le diagnostic de la commande ``debug`` : les statistiques du débogueur
-    (``layer_statistics``), puis le SNR de chaque couche (``layer_snr``) entre le modèle int8 du
-    débogueur et le modèle flottant (``add_snr``)."""
-    model = loaded_model(model)
-    debugger = make_debugger(model, representative_dataset, input_size)
-    layers = layer_statistics(debugger)
-    with quiet_tensorflow(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        quantized = debugger.get_nondebug_quantized_model()
-    # Converted like the debugger's int8 model (same tracing): the tensor names match.
-    float_bytes, _ = convert(model, "float32", input_size=input_size)
-    return add_snr(layers, layer_snr(float_bytes, quantized, representative_dataset, samples))
