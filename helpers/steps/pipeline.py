@@ -112,7 +112,7 @@ def quantize_model(
     """Convertit le SavedModel de ``model_dir`` selon ``settings``, étalonné sur le dossier
     ``images`` quand le mode l'exige, et prépare ses métadonnées (``FILE.json``).
 
-    Rien n'est écrit : ``quantize_to_file`` écrit le résultat. Introduit dans le notebook 02.
+    Rien n'est écrit : ``quantize_to_file`` écrit le résultat.
     """
     settings = check_settings(settings, images)
     model_dir = check_saved_model_dir(model_dir)  # cheap check before importing TensorFlow
