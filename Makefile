@@ -28,7 +28,7 @@ $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c "import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 10) <= v <= (3, 12) else 'Erreur : le cours demande Python 3.10, 3.11 ou 3.12 (trouvé %d.%d). Choisissez-en un, par exemple : make lab PYTHON=python3.11' % v)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
-	$(PY) -m helpers interface-francais
+	$(PY) -m helpers jupyterlab-french
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -40,7 +40,7 @@ test: install
 	$(PY) -m pytest
 
 course: install
-	$(PY) -m helpers executer-notebooks
+	$(PY) -m helpers run-notebooks
 
 bench: install
 	@for script in bench/bench_*.py; do $(PY) $$script || exit 1; done

@@ -327,7 +327,7 @@ def _add_input_size(parser, help_text: str) -> None:
     parser.add_argument("--input-size", type=_size, metavar="HxW", help=help_text)
 
 
-def _add_course_commands(commands) -> None:
+def _quantize_parser(commands) -> None:
     quantize = commands.add_parser(
         "quantize",
         prog="python -m helpers quantize",
@@ -384,6 +384,8 @@ def _add_course_commands(commands) -> None:
     quantize.add_argument("--force", action="store_true", help="remplace FILE s'il existe")
     quantize.set_defaults(handler=quantize_command)
 
+
+def _debug_parser(commands) -> None:
     debug = commands.add_parser(
         "debug",
         prog="python -m helpers debug",
@@ -404,6 +406,8 @@ def _add_course_commands(commands) -> None:
     debug.add_argument("--json", action="store_true", help="un seul objet JSON sur la sortie")
     debug.set_defaults(handler=debug_command)
 
+
+def _inspect_parser(commands) -> None:
     inspect = commands.add_parser(
         "inspect",
         prog="python -m helpers inspect",
@@ -415,6 +419,8 @@ def _add_course_commands(commands) -> None:
     inspect.add_argument("--json", action="store_true", help="un seul objet JSON sur la sortie")
     inspect.set_defaults(handler=inspect_command)
 
+
+def _evaluate_parser(commands) -> None:
     evaluate = commands.add_parser(
         "evaluate",
         prog="python -m helpers evaluate",
@@ -444,6 +450,8 @@ def _add_course_commands(commands) -> None:
     )
     evaluate.set_defaults(handler=evaluate_command)
 
+
+def _compare_parser(commands) -> None:
     compare = commands.add_parser(
         "compare",
         prog="python -m helpers compare",
@@ -469,6 +477,8 @@ def _add_course_commands(commands) -> None:
     compare.add_argument("--json", action="store_true", help="un seul objet JSON sur la sortie")
     compare.set_defaults(handler=compare_command)
 
+
+def _bundle_parser(commands) -> None:
     bundle = commands.add_parser(
         "bundle",
         prog="python -m helpers bundle",
@@ -482,22 +492,17 @@ def _add_course_commands(commands) -> None:
     bundle.set_defaults(handler=bundle_command)
 
 
-def build_parser() -> FrenchArgumentParser:
-    parser = FrenchArgumentParser(
-        prog="python -m helpers",
-        description="Outils du cours de quantification post-entraînement (TensorFlow Lite / LiteRT).",
-    )
-    commands = parser.add_subparsers(
-        dest="command", title="commandes", metavar="COMMANDE", parser_class=FrenchArgumentParser
-    )
-    _add_course_commands(commands)
+def _check_parser(commands) -> None:
     check = commands.add_parser(
-        "verifier",
-        prog="python -m helpers verifier",
+        "check",
+        prog="python -m helpers check",
         help="vérifie l'installation (versions de Python et des bibliothèques)",
         description="Vérifie l'installation du cours.",
     )
     check.set_defaults(handler=check_command)
+
+
+def _demo_model_parser(commands) -> None:
     demo = commands.add_parser(
         "demo-model",
         prog="python -m helpers demo-model",
@@ -505,6 +510,9 @@ def build_parser() -> FrenchArgumentParser:
         description="Régénère data/calibration, data/test et réentraîne data/modele_demo (déterministe).",
     )
     demo.set_defaults(handler=demo_model_command)
+
+
+def _demo_fragile_parser(commands) -> None:
     fragile = commands.add_parser(
         "demo-fragile",
         prog="python -m helpers demo-fragile",
@@ -513,6 +521,9 @@ def build_parser() -> FrenchArgumentParser:
         "démonstration ; data/calibration et data/test ne sont pas modifiés.",
     )
     fragile.set_defaults(handler=demo_fragile_command)
+
+
+def _demo_detector_parser(commands) -> None:
     detector = commands.add_parser(
         "demo-detector",
         prog="python -m helpers demo-detector",
@@ -521,27 +532,72 @@ def build_parser() -> FrenchArgumentParser:
         "data/detecteur_demo (déterministe).",
     )
     detector.set_defaults(handler=demo_detector_command)
+
+
+def _run_notebooks_parser(commands) -> None:
     run = commands.add_parser(
-        "executer-notebooks",
-        prog="python -m helpers executer-notebooks",
+        "run-notebooks",
+        prog="python -m helpers run-notebooks",
         help="exécute les notebooks sans interface ; copies exécutées dans sorties/notebooks",
         description="Exécute les notebooks (par défaut tout le cours) dans un noyau neuf, sans "
         "modifier ceux du dépôt : le bouton « préparer la séance » de l'enseignant.",
     )
     run.add_argument("notebooks", nargs="*", help="notebooks à exécuter (défaut : tout le cours)")
     run.set_defaults(handler=execute_notebooks_command)
+
+
+def _jupyterlab_french_parser(commands) -> None:
     french = commands.add_parser(
-        "interface-francais",
-        prog="python -m helpers interface-francais",
+        "jupyterlab-french",
+        prog="python -m helpers jupyterlab-french",
         help="met JupyterLab en français dans cet environnement",
     )
     french.set_defaults(handler=french_interface_command)
+
+
+# One builder per command, in the order of the help: the course's steps, then the teacher's.
+COMMAND_PARSERS = (
+    _quantize_parser,
+    _debug_parser,
+    _inspect_parser,
+    _evaluate_parser,
+    _compare_parser,
+    _bundle_parser,
+    _check_parser,
+    _demo_model_parser,
+    _demo_fragile_parser,
+    _demo_detector_parser,
+    _run_notebooks_parser,
+    _jupyterlab_french_parser,
+)
+# The first names of commands now in English, as the rest of the command line: still accepted,
+# no longer shown.
+LEGACY_COMMANDS = {
+    "verifier": "check",
+    "executer-notebooks": "run-notebooks",
+    "interface-francais": "jupyterlab-french",
+}
+
+
+def build_parser() -> FrenchArgumentParser:
+    parser = FrenchArgumentParser(
+        prog="python -m helpers",
+        description="Outils du cours de quantification post-entraînement (TensorFlow Lite / LiteRT).",
+    )
+    commands = parser.add_subparsers(
+        dest="command", title="commandes", metavar="COMMANDE", parser_class=FrenchArgumentParser
+    )
+    for add_parser in COMMAND_PARSERS:
+        add_parser(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Point d'entrée de ``python -m helpers``."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in LEGACY_COMMANDS:
+        argv[0] = LEGACY_COMMANDS[argv[0]]
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()

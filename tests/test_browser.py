@@ -282,7 +282,7 @@ def test_capsule_runs_in_french_jupyterlab_without_errors(chromium, jupyterlab):
             labels = menus.all_inner_texts()
             assert labels[:1] == ["Fichier"], (
                 f"JupyterLab n'est pas en français (menus : {labels}) : relancez "
-                "`python -m helpers interface-francais` (make install)."
+                "`python -m helpers jupyterlab-french` (make install)."
             )
             # The notebook is open and its kernel has started.
             _wait_for_state(
@@ -324,7 +324,7 @@ def test_capsule_runs_in_french_jupyterlab_without_errors(chromium, jupyterlab):
             # The news prompt never showed: by now JupyterLab has been up long enough to ask.
             assert not NEWS_PROMPT.search(page.locator("body").inner_text()), (
                 "JupyterLab demande encore s'il faut suivre les nouvelles officielles de Jupyter : "
-                "relancez `python -m helpers interface-francais` (make install)."
+                "relancez `python -m helpers jupyterlab-french` (make install)."
             )
         finally:
             browser.close()

@@ -3,6 +3,7 @@ modèles d'élève (taille quelconque, 1 ou 3 canaux, taille libre), et chaque m
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -305,18 +306,35 @@ def test_unwritable_output_folder(tmp_path, output, capsys, monkeypatch):
     assert_refused(capsys, argv, output, "protégé en écriture")
 
 
-@pytest.mark.skipif(
-    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root ignore les droits"
-)
-def test_read_only_output_folder(tmp_path, capsys):
-    folder = tmp_path / "protege"
+@contextlib.contextmanager
+def read_only_folder(folder):
+    """A folder nobody may write into, root included: chmod for a user, the immutable flag for
+    root (CI runs as root, who ignores permissions but not ``chattr +i``)."""
     folder.mkdir()
-    folder.chmod(0o555)
-    output = folder / "modele.tflite"
+    as_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if as_root:
+        made = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, text=True)
+        if made.returncode != 0:
+            if os.environ.get("CI"):
+                pytest.fail(f"chattr +i impossible en intégration continue : {made.stderr}")
+            pytest.skip(f"root, et chattr +i impossible ici : {made.stderr.strip()}")
+    else:
+        folder.chmod(0o555)
     try:
-        assert_refused(capsys, [DEMO, "--mode", "float32", "--output", output], output, "écriture")
+        yield folder
     finally:
-        folder.chmod(0o755)
+        if as_root:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+        else:
+            folder.chmod(0o755)
+
+
+def test_read_only_output_folder(tmp_path, capsys):
+    with read_only_folder(tmp_path / "protege") as folder:
+        output = folder / "modele.tflite"
+        argv = [DEMO, "--mode", "float32", "--output", output]
+        assert_refused(capsys, argv, output, "protégé en écriture")
+        assert list(folder.iterdir()) == []
 
 
 def test_output_without_tflite_suffix(tmp_path, capsys):

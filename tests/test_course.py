@@ -1,6 +1,8 @@
 """Outils de l'enseignant : exécution du cours sans interface, JupyterLab en français."""
 
+import configparser
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -82,3 +84,14 @@ def test_jupyterlab_settings_turn_off_the_news_prompt(tmp_path):
     properties = json.loads(schema_file.read_text(encoding="utf-8"))["properties"]
     assert "false" in [choice["const"] for choice in properties["fetchNews"]["oneOf"]]
     assert properties["checkForUpdates"]["type"] == "boolean"
+
+
+def test_the_nbval_duration_rule_replaces_french_durations_and_nothing_else():
+    rules = configparser.ConfigParser()
+    rules.read(Path(__file__).parent / "sanitize.cfg", encoding="utf-8")
+    rule = rules["durees"]
+    sanitized = re.sub(rule["regex"], rule["replace"], "médiane 0,14 ms, conversion 2,5 s, 12 s")
+    assert sanitized == "médiane DUREE, conversion DUREE, DUREE"
+    # Sizes, percentages and counts of images are compared as they are.
+    kept = "160,5 ko, 99,06 %, 5 scènes, 120 images"
+    assert re.sub(rule["regex"], rule["replace"], kept) == kept

@@ -11,6 +11,7 @@ import pytest
 from helpers.base.environment import check_environment, environment_checks
 from helpers.base.errors import KitError
 from helpers.base.paths import DEMO_MODEL_DIR, DEMO_MODEL_RECORD, ROOT, TEST_DIR
+from helpers.cli import LEGACY_COMMANDS, build_parser, main
 from helpers.core.images import load_labeled_images
 from helpers.core.models import load_saved_model
 from helpers.demo import data as demo_data
@@ -85,9 +86,17 @@ def run_cli(*args):
 
 
 def test_cli_check_succeeds():
-    result = run_cli("verifier")
+    result = run_cli("check")
     assert result.returncode == 0, result.stderr
     assert "Environnement prêt" in result.stdout
+
+
+def test_old_french_command_names_still_work_but_are_no_longer_shown(capsys):
+    assert main(["verifier"]) == 0
+    assert "Environnement prêt" in capsys.readouterr().out
+    shown = build_parser().format_help()
+    for old, new in LEGACY_COMMANDS.items():
+        assert new in shown and old not in shown
 
 
 def test_cli_unknown_command_is_a_french_error():
