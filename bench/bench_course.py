@@ -1,7 +1,9 @@
 """Mesure : les budgets de temps du cours, en multiples d'une référence R mesurée sur place.
 
-R est la durée d'un processus Python nu qui importe TensorFlow et convertit data/modele_demo
-en .tflite (médiane de 3 essais par défaut). Chaque notebook est ensuite exécuté sans interface
+R est la durée d'un processus Python nu qui importe TensorFlow, construit un MobileNetV2
+(96×96, alpha 0,35, poids aléatoires : rien n'est téléchargé) et le convertit en .tflite
+float32 (médiane de 3 essais par défaut). R ne dépend pas des modèles du cours : les rendre plus
+rapides rend le cours plus rapide au lieu de rapetisser R. Chaque notebook est ensuite exécuté sans interface
 dans un noyau neuf, comme le fait ``make course`` : le temps compte du démarrage du noyau à la
 fin de la dernière cellule. Les notebooks du dépôt ne sont pas modifiés (copies exécutées dans
 sorties/bench/).
@@ -10,8 +12,8 @@ Pourquoi des rapports et pas des secondes : les machines diffèrent (Intel, AMD,
 serveurs partagés) et les mesures sont bruitées. R, pris dans la même séance sur la même
 machine, absorbe l'essentiel de ces écarts : un budget en R se vérifie partout.
 
-Budgets : notebooks 00 à 04 ensemble ≤ 8 R ; 05 ≤ 3 R ; 06 ≤ 4 R ; capsule_10_minutes
-≤ 2 R ; avec --test, la suite de tests complète ≤ 20 R. Le tableau s'affiche même hors budget
+Budgets : notebooks 00 à 04 ensemble ≤ 4 R ; 05 ≤ 2 R ; 06 ≤ 2 R ; capsule_10_minutes
+≤ 1 R ; avec --test, la suite de tests complète ≤ 16 R. Le tableau s'affiche même hors budget
 (code de sortie 0) : c'est une mesure, pas un test.
 Lancement : ``python bench/bench_course.py [NOTEBOOK ...] [--test] [--runs-r 3]``.
 """
@@ -32,24 +34,27 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from helpers.base.paths import ROOT
+from helpers.base.units import french
 from helpers.pi.classer import FrenchArgumentParser
 
 OUTPUT_DIR = ROOT / "sorties" / "bench"
-REFERENCE = "import tensorflow as tf; tf.lite.TFLiteConverter.from_saved_model('data/modele_demo')"
-REFERENCE += ".convert()"
+REFERENCE = """
+import tensorflow as tf
+model = tf.keras.applications.MobileNetV2(input_shape=(96, 96, 3), alpha=0.35, weights=None)
+tf.lite.TFLiteConverter.from_keras_model(model).convert()
+"""
 # (label, which notebooks count, budget in R): notebooks 00 to 04 share a single budget.
 BUDGETS = [
-    ("notebooks 00 à 04 (ensemble)", lambda name: name[:3] in {f"0{i}_" for i in range(5)}, 8),
-    ("notebook 05", lambda name: name.startswith("05_"), 3),
-    ("notebook 06", lambda name: name.startswith("06_"), 4),
-    ("capsule_10_minutes", lambda name: name == "capsule_10_minutes.ipynb", 2),
+    ("notebooks 00 à 04 (ensemble)", lambda name: name[:3] in {f"0{i}_" for i in range(5)}, 4),
+    ("notebook 05", lambda name: name.startswith("05_"), 2),
+    ("notebook 06", lambda name: name.startswith("06_"), 2),
+    ("capsule_10_minutes", lambda name: name == "capsule_10_minutes.ipynb", 1),
 ]
-TEST_BUDGET = 20
+TEST_BUDGET = 16
 
 
 def fr(value: float, digits: int) -> str:
-    """Nombre à la française : virgule décimale."""
-    return f"{value:.{digits}f}".replace(".", ",")
+    return french(value, f".{digits}f")
 
 
 def timed_run(command: list[str], env=None) -> tuple[float, subprocess.CompletedProcess]:
