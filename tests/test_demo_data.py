@@ -52,6 +52,26 @@ def test_rewriting_replaces_old_images(tmp_path):
     assert len(list((tmp_path / "calibration").glob("*.png"))) == 3
 
 
+def test_a_rewrite_that_fails_leaves_the_old_test_images_whole(tmp_path, monkeypatch):
+    demo_data.write_demo_data(tmp_path, n_calibration=2, n_test_per_label=1)
+    before = sorted(p.relative_to(tmp_path) for p in (tmp_path / "test").rglob("*.png"))
+    real_render = demo_data.render_scene
+    calls = []
+
+    def render_then_fail(label, rng, *args):
+        calls.append(label)
+        if len(calls) > 4:  # the calibration images, then two test images, then the failure
+            raise OSError(28, "No space left on device")
+        return real_render(label, rng, *args)
+
+    monkeypatch.setattr(demo_data, "render_scene", render_then_fail)
+    with pytest.raises(OSError):
+        demo_data.write_demo_data(tmp_path, n_calibration=2, n_test_per_label=1)
+    after = sorted(p.relative_to(tmp_path) for p in (tmp_path / "test").rglob("*.png"))
+    assert after == before and len(after) == len(demo_data.LABELS)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["calibration", "labels.txt", "test"]
+
+
 def test_committed_images_come_from_the_generator():
     # The first images of each part, regenerated, must equal the committed PNG pixels.
     for index, (_, pixels) in enumerate(demo_data.iter_split("calibration", 3)):

@@ -9,7 +9,6 @@ Introduit dans le notebook 00.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from helpers.base.errors import KitError
+from helpers.core.models import replace_folder
 
 # Output order of the demo model (also written to data/labels.txt).
 LABELS = ("anneau", "cercle", "croix", "losange", "triangle")
@@ -26,7 +26,7 @@ N_CALIBRATION = 120
 N_TEST_PER_LABEL = 64
 
 _SPLIT_IDS = {"entrainement": 0, "calibration": 1, "test": 2}
-_SUPERSAMPLE = 4  # drawn at 4x then reduced: smooth, anti-aliased edges
+SUPERSAMPLE = 4  # drawn at 4x then reduced: smooth, anti-aliased edges
 
 
 def scene_rng(split: str, index: int, seed: int = SEED) -> np.random.Generator:
@@ -36,7 +36,7 @@ def scene_rng(split: str, index: int, seed: int = SEED) -> np.random.Generator:
     return np.random.default_rng([seed, _SPLIT_IDS[split], index])
 
 
-def _background(rng: np.random.Generator, side: int) -> np.ndarray:
+def background(rng: np.random.Generator, side: int) -> np.ndarray:
     """A float RGB background in [0, 255]: gradient, textured gradient or stripes."""
     yy, xx = np.mgrid[0:side, 0:side].astype(np.float32) / side
     angle = rng.uniform(0, 2 * np.pi)
@@ -69,7 +69,7 @@ def _rotated(points: np.ndarray, angle: float, center: np.ndarray) -> list[tuple
     return [tuple(p) for p in points @ rotation.T + center]
 
 
-def _shape_mask(label: str, rng: np.random.Generator, side: int) -> Image.Image:
+def shape_mask(label: str, rng: np.random.Generator, side: int) -> Image.Image:
     """A white-on-black mask of one object of class `label`."""
     mask = Image.new("L", (side, side), 0)
     draw = ImageDraw.Draw(mask)
@@ -121,7 +121,7 @@ def _shape_mask(label: str, rng: np.random.Generator, side: int) -> Image.Image:
     return mask
 
 
-def _distractors(rng: np.random.Generator, side: int) -> tuple[Image.Image, np.ndarray]:
+def distractors(rng: np.random.Generator, side: int) -> tuple[Image.Image, np.ndarray]:
     """Small dots and thin lines that are not objects (the model must learn to ignore them)."""
     mask = Image.new("L", (side, side), 0)
     draw = ImageDraw.Draw(mask)
@@ -137,10 +137,10 @@ def _distractors(rng: np.random.Generator, side: int) -> tuple[Image.Image, np.n
 
 def render_scene(label: str, rng: np.random.Generator, size: int = IMAGE_SIZE) -> np.ndarray:
     """Dessine une scène contenant un objet de la classe ``label`` : tableau uint8 (H, W, 3)."""
-    side = size * _SUPERSAMPLE
-    canvas = _background(rng, side)
+    side = size * SUPERSAMPLE
+    canvas = background(rng, side)
 
-    distractor_mask, distractor_color = _distractors(rng, side)
+    distractor_mask, distractor_color = distractors(rng, side)
     alpha = np.asarray(distractor_mask, dtype=np.float32)[..., None] / 255
     canvas = canvas * (1 - alpha) + distractor_color * alpha
 
@@ -154,9 +154,15 @@ def render_scene(label: str, rng: np.random.Generator, size: int = IMAGE_SIZE) -
     yy = np.linspace(-1, 1, side, dtype=np.float32)[:, None, None]
     fill = np.clip(color + shading * yy, 0, 255)
 
-    alpha = np.asarray(_shape_mask(label, rng, side), dtype=np.float32)[..., None] / 255
+    alpha = np.asarray(shape_mask(label, rng, side), dtype=np.float32)[..., None] / 255
     canvas = canvas * (1 - alpha) + fill * alpha
 
+    return finish_scene(canvas, size, rng)
+
+
+def finish_scene(canvas: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Le dessin sur-échantillonné réduit à ``size`` pixels, parfois flou, toujours bruité, en
+    uint8 : comme une photo (classification et détection partagent ce rendu)."""
     image = Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8)).resize(
         (size, size), Image.LANCZOS
     )
@@ -192,23 +198,28 @@ def write_demo_data(
 ) -> dict[str, int]:
     """Écrit ``calibration/``, ``test/<classe>/`` et ``labels.txt`` dans ``data_dir``.
 
-    Les anciennes images de ces deux dossiers sont remplacées. Renvoie les effectifs écrits.
+    Les anciennes images de ces deux dossiers sont remplacées, chaque dossier d'un coup.
+    Renvoie les effectifs écrits.
     """
     data_dir = Path(data_dir)
-    calibration_dir, test_dir = data_dir / "calibration", data_dir / "test"
-    for folder in (calibration_dir, test_dir):
-        if folder.exists():
-            shutil.rmtree(folder)
-    calibration_dir.mkdir(parents=True)
-    for index, (_, image) in enumerate(iter_split("calibration", n_calibration, seed)):
-        Image.fromarray(image).save(calibration_dir / f"calibration_{index:03d}.png")
     counts = {"calibration": n_calibration}
-    for index, (label_index, image) in enumerate(
-        iter_split("test", n_test_per_label * len(LABELS), seed)
-    ):
-        label = LABELS[label_index]
-        (test_dir / label).mkdir(parents=True, exist_ok=True)
-        Image.fromarray(image).save(test_dir / label / f"{label}_{index // len(LABELS):03d}.png")
-        counts[label] = counts.get(label, 0) + 1
+
+    def write_calibration(staged: Path) -> None:
+        staged.mkdir()
+        for index, (_, image) in enumerate(iter_split("calibration", n_calibration, seed)):
+            Image.fromarray(image).save(staged / f"calibration_{index:03d}.png")
+
+    def write_test(staged: Path) -> None:
+        for index, (label_index, image) in enumerate(
+            iter_split("test", n_test_per_label * len(LABELS), seed)
+        ):
+            label = LABELS[label_index]
+            (staged / label).mkdir(parents=True, exist_ok=True)
+            Image.fromarray(image).save(staged / label / f"{label}_{index // len(LABELS):03d}.png")
+            counts[label] = counts.get(label, 0) + 1
+
+    # Each folder is written beside the old one, then swapped: never half an image set.
+    replace_folder(data_dir / "calibration", write_calibration)
+    replace_folder(data_dir / "test", write_test)
     (data_dir / "labels.txt").write_text("\n".join(LABELS) + "\n", encoding="utf-8")
     return counts

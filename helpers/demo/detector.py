@@ -45,18 +45,19 @@ import io
 import json
 import math
 import platform
-import shutil
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image
 
 from helpers.base.errors import KitError
 from helpers.base.paths import DATA_DIR, DEMO_DETECTOR_VARIANTS_DIR
-from helpers.core.models import export_frozen
+from helpers.base.units import json_text
+from helpers.core.models import export_frozen, replace_folder
 from helpers.demo import data as demo_data
+from helpers.demo.model import write_record
 from helpers.steps.detection import (
     DETECTOR_FILE,
     DETECTOR_FORMAT,
@@ -133,11 +134,11 @@ def render_detection_scene(
     par objet) : la boîte serrée des pixels visibles de l'objet (une forme en partie cachée
     garde au moins 70 % de ses pixels). Les classes sont des indices dans :data:`LABELS`.
     """
-    scale = demo_data._SUPERSAMPLE
+    scale = demo_data.SUPERSAMPLE
     side = size * scale
-    canvas = demo_data._background(rng, side)
+    canvas = demo_data.background(rng, side)
 
-    distractor_mask, distractor_color = demo_data._distractors(rng, side)
+    distractor_mask, distractor_color = demo_data.distractors(rng, side)
     alpha = np.asarray(distractor_mask, dtype=np.float32)[..., None] / 255
     canvas = canvas * (1 - alpha) + distractor_color * alpha
 
@@ -152,7 +153,7 @@ def render_detection_scene(
         for _attempt in range(25):
             patch = int(np.exp(rng.uniform(low, high)) * side)
             x0, y0 = (int(v) for v in rng.integers(0, side - patch + 1, size=2))
-            shape = np.asarray(demo_data._shape_mask(LABELS[label_index], rng, patch)) > 127
+            shape = np.asarray(demo_data.shape_mask(LABELS[label_index], rng, patch)) > 127
             region = owner[y0 : y0 + patch, x0 : x0 + patch]
             new_owner = owner.copy()
             new_owner[y0 : y0 + patch, x0 : x0 + patch] = np.where(shape, len(labels), region)
@@ -196,14 +197,7 @@ def render_detection_scene(
         x1, y1, x2, y2 = _box_of(owner == k)
         boxes.append([x1 / scale, y1 / scale, (x2 - x1) / scale, (y2 - y1) / scale])
 
-    image = Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8)).resize(
-        (size, size), Image.LANCZOS
-    )
-    if rng.random() < 0.5:
-        image = image.filter(ImageFilter.GaussianBlur(radius=rng.uniform(0.3, 0.9)))
-    pixels = np.asarray(image, dtype=np.float32)
-    pixels = pixels + rng.normal(0, rng.uniform(0, 10), size=pixels.shape)
-    pixels = np.clip(np.rint(pixels), 0, 255).astype(np.uint8)
+    pixels = demo_data.finish_scene(canvas, size, rng)
     return (
         pixels,
         np.asarray(boxes, dtype=np.float32).reshape(-1, 4),
@@ -269,10 +263,9 @@ def write_detection_data(
     d'abord préparé à côté puis échangé : un échec ne laisse jamais de dossier à moitié écrit.
     Renvoie les effectifs écrits.
     """
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=folder.parent) as scratch:
-        staged = Path(scratch) / folder.name
+    annotations: list[dict] = []
+
+    def write(staged: Path) -> None:
         calibration_dir, test_dir = staged / "calibration", staged / "test"
         calibration_dir.mkdir(parents=True)
         test_dir.mkdir()
@@ -281,7 +274,7 @@ def write_detection_data(
             Image.fromarray(pixels).save(
                 calibration_dir / f"calibration_{index:03d}.jpg", quality=JPEG_QUALITY
             )
-        images, annotations = [], []
+        images = []
         for index in range(n_test):
             pixels, boxes, classes = render_detection_scene(scene_rng("test", index, seed))
             file_name = f"test_{index:03d}.jpg"
@@ -316,13 +309,10 @@ def write_detection_data(
                 for index, name in enumerate(LABELS)
             ],
         }
-        (test_dir / ANNOTATIONS_FILE).write_text(
-            json.dumps(coco, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        (test_dir / ANNOTATIONS_FILE).write_text(json_text(coco, indent=1) + "\n", encoding="utf-8")
         (staged / "labels.txt").write_text("\n".join(LABELS) + "\n", encoding="utf-8")
-        if folder.exists():
-            shutil.rmtree(folder)
-        staged.rename(folder)
+
+    replace_folder(folder, write)
     return {"calibration": n_calibration, "test": n_test, "objets_test": len(annotations)}
 
 
@@ -563,9 +553,7 @@ def detector_description() -> dict:
 def write_detector_files(folder: Path) -> None:
     """Écrit ``detecteur.json`` (le décodage des sorties) et ``labels.txt`` dans un SavedModel."""
     folder = Path(folder)
-    (folder / DETECTOR_FILE).write_text(
-        json.dumps(detector_description(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    write_record(folder / DETECTOR_FILE, detector_description())
     (folder / "labels.txt").write_text("\n".join(LABELS) + "\n", encoding="utf-8")
 
 
@@ -934,9 +922,7 @@ def train_demo_detector(data_dir: Path = DATA_DIR, verbose: int = 1) -> dict:
             "numpy": np.__version__,
         },
     }
-    (data_dir / DETECTOR_RECORD.name).write_text(
-        json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    write_record(data_dir / DETECTOR_RECORD.name, record)
     say(
         f"mAP@0.5 flottante sur data/detection/test : {metrics['map_50']:.3f} "
         f"(mAP@[.5:.95] : {metrics['map_50_95']:.3f})"

@@ -141,7 +141,8 @@ def training_record(model, blocks, training: dict, seen: int, images: dict, accu
 
 
 def write_record(path: Path, record: dict) -> None:
-    """Écrit le ``.json`` d'un modèle (UTF-8, indenté, accents lisibles)."""
+    """Écrit un ``.json`` de l'enseignant : comment un modèle a été entraîné, la description
+    d'un détecteur (UTF-8, indenté, accents lisibles)."""
     path.write_text(json_text(record, indent=2) + "\n", encoding="utf-8")
 
 
