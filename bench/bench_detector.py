@@ -27,7 +27,8 @@ from helpers.core.models import load_saved_model  # noqa: E402
 from helpers.demo.detector import DETECTION_DIR, DETECTOR_DIR, export_detector  # noqa: E402
 from helpers.pi.classer import FrenchArgumentParser  # noqa: E402
 from helpers.steps.calibration import representative_dataset  # noqa: E402
-from helpers.steps.detection import evaluate_detector, read_detector_description  # noqa: E402
+from helpers.steps.decoding import read_detector_description  # noqa: E402
+from helpers.steps.detection import evaluate_detector  # noqa: E402
 from helpers.steps.export import build_metadata, write_model  # noqa: E402
 from helpers.steps.inspection import all_cores, measure_latency  # noqa: E402
 from helpers.steps.quantization import COURSE_MODES, INTEGER_MODES, convert  # noqa: E402

@@ -11,7 +11,8 @@ Le paquet est rangé en étages ; chaque dossier en est un, du bas vers le haut 
 ``core``           ``images`` (lecture, normalisation, étiquettes), ``models`` (le
                    SavedModel et la règle unique de son entrée image), ``runtime``
                    (LiteRT : charger, exécuter, valeurs quantifiées, ``FILE.json``)  00, 03
-``steps``          une étape du cours par module : ``calibration``, ``inspection``,
+``steps``          une étape du cours par module : ``calibration``, ``decoding``
+                   (descriptions de détecteurs, décodage, NMS), ``inspection``,
                    ``quantization``, ``debugging``, ``quantizer_engine``,
                    ``detection``, ``export`` ; ``pipeline`` enchaîne les étapes des
                    commandes ``quantize`` et ``debug`` (la CLI et les notebooks)      01-06
@@ -44,6 +45,7 @@ TIERS = (
         "steps",
         (
             "calibration",
+            "decoding",
             "inspection",
             "quantization",
             "debugging",

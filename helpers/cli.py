@@ -14,7 +14,7 @@ from pathlib import Path
 from helpers.base.environment import check_environment, describe_machine
 from helpers.base.errors import KitError, quiet_tensorflow
 from helpers.base.units import format_percent, format_size, json_text
-from helpers.core.images import NORMALIZATIONS
+from helpers.core.images import NORMALIZATIONS, read_labels
 from helpers.core.models import check_size
 from helpers.core.runtime import (
     metadata_path,
@@ -80,6 +80,8 @@ def quantize_command(args) -> int:
         min_images=args.min_images,
         keep_float=tuple(args.keep_float or ()),
         engine=args.engine,
+        detector=args.detector,
+        labels=args.labels,
     )
     result, written = quantize_to_file(
         args.model_dir, args.output, settings, args.images, force=args.force, progress=True
@@ -174,6 +176,8 @@ def compare_command(args) -> int:
         input_size=args.input_size,
         num_samples=args.num_samples,
         progress=sys.stderr.isatty(),
+        detector=args.detector,
+        channel_axis=args.channel_axis,
     )
     if args.json:
         keys = ("name", "shape", "float_min", "float_max", "scale", "zero_point", "snr_db")
@@ -194,6 +198,8 @@ def _evaluate_detector(args) -> int:
         normalization=args.normalization,
         input_size=args.input_size,
         progress=sys.stderr.isatty(),
+        detector=args.detector,
+        labels=read_labels(Path(args.labels)) if args.labels else None,
     )
     if args.json:
         print(json_text(result))
@@ -210,7 +216,7 @@ def bundle_command(args) -> int:
     """``python -m helpers bundle FILE.tflite --output DIR [--labels FILE]``."""
     model_path = Path(args.tflite_file)
     assumed = model_path.is_file() and read_metadata(model_path) is None
-    output_dir = make_bundle(model_path, args.output, args.labels)
+    output_dir = make_bundle(model_path, args.output, args.labels, args.detector)
     if assumed:
         print(
             f"Attention : {metadata_path(model_path).name} est absent ; normalisation supposée "
@@ -327,6 +333,15 @@ def _add_input_size(parser, help_text: str) -> None:
     parser.add_argument("--input-size", type=_size, metavar="HxW", help=help_text)
 
 
+def _add_detector(parser, default_text: str = "MODEL_DIR/detecteur.json") -> None:
+    parser.add_argument(
+        "--detector",
+        metavar="D.json",
+        help=f"description du détecteur (format, sorties, seuils ; voir le README) ; "
+        f"défaut : {default_text}",
+    )
+
+
 def _quantize_parser(commands) -> None:
     quantize = commands.add_parser(
         "quantize",
@@ -381,6 +396,12 @@ def _quantize_parser(commands) -> None:
         help="tflite-converter (défaut : le convertisseur de TensorFlow) | litert-quantizer "
         "(LiteRT Quantizer, modes dynamic et int8-full)",
     )
+    _add_detector(quantize)
+    quantize.add_argument(
+        "--labels",
+        metavar="FILE",
+        help="étiquettes, une par ligne dans l'ordre des scores (défaut : labels.txt du modèle)",
+    )
     quantize.add_argument("--force", action="store_true", help="remplace FILE s'il existe")
     quantize.set_defaults(handler=quantize_command)
 
@@ -426,7 +447,7 @@ def _evaluate_parser(commands) -> None:
         prog="python -m helpers evaluate",
         help="exactitude d'un classifieur (images rangées par étiquette) ou mAP d'un détecteur",
         description="Classifieur : exactitude de FILE.tflite sur DIR (un sous-dossier par "
-        "étiquette). Détecteur du kit : mAP@0.5 et mAP@[.5:.95] (pycocotools) sur les images "
+        "étiquette). Détecteur décrit (--detector, ou la clé detector de FILE.json) : mAP@0.5 et mAP@[.5:.95] (pycocotools) sur les images "
         "de DIR annotées dans COCO.json (--annotations).",
     )
     evaluate.add_argument("tflite_file", metavar="FILE.tflite", help="modèle TFLite à évaluer")
@@ -442,6 +463,12 @@ def _evaluate_parser(commands) -> None:
     _add_input_size(
         evaluate,
         "taille des images, seulement si celle du modèle est libre (défaut : celle de FILE.json)",
+    )
+    _add_detector(evaluate, "celle de FILE.json")
+    evaluate.add_argument(
+        "--labels",
+        metavar="FILE",
+        help="détecteur : étiquettes, une par ligne (défaut : celles de FILE.json)",
     )
     evaluate.add_argument(
         "--json",
@@ -474,6 +501,14 @@ def _compare_parser(commands) -> None:
     )
     _add_normalization(compare, None, "celle de FILE.json, sinon symmetric")
     _add_input_size(compare, "taille des images, seulement si celle du modèle est libre")
+    _add_detector(compare, "MODEL_DIR/detecteur.json, sinon celle de FILE.json")
+    compare.add_argument(
+        "--channel-axis",
+        type=int,
+        metavar="K",
+        help="sans description : l'axe des canaux des sorties, lot compris (défaut : déduit, "
+        "le plus petit des deux axes d'une sortie (1, A, B), sinon le dernier)",
+    )
     compare.add_argument("--json", action="store_true", help="un seul objet JSON sur la sortie")
     compare.set_defaults(handler=compare_command)
 
@@ -489,6 +524,7 @@ def _bundle_parser(commands) -> None:
     bundle.add_argument("tflite_file", metavar="FILE.tflite", help="modèle TFLite à embarquer")
     bundle.add_argument("--output", required=True, metavar="DIR", help="dossier à créer")
     bundle.add_argument("--labels", metavar="FILE", help="fichier d'étiquettes (une par ligne)")
+    _add_detector(bundle, "celle de FILE.json")
     bundle.set_defaults(handler=bundle_command)
 
 

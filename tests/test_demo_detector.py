@@ -12,7 +12,8 @@ from helpers.base.paths import DATA_DIR
 from helpers.cli import main
 from helpers.core.images import read_labels
 from helpers.demo import detector as demo_detector
-from helpers.steps.detection import load_coco_annotations, read_detector_description
+from helpers.steps.decoding import read_detector_description
+from helpers.steps.detection import load_coco_annotations
 
 DETECTION = DATA_DIR / "detection"
 ANNOTATIONS = DETECTION / "test" / "annotations.json"

@@ -9,14 +9,12 @@ import pytest
 from PIL import Image
 
 from helpers.base.errors import KitError
-from helpers.steps.detection import (
+from helpers.steps.decoding import (
     DETECTOR_FORMAT,
     check_detector_description,
-    coco_map,
-    decode_detections,
-    load_coco_annotations,
     non_max_suppression,
 )
+from helpers.steps.detection import coco_map, decode_detections, load_coco_annotations
 
 LABELS = ["anneau", "cercle", "croix", "losange", "triangle"]
 DESCRIPTION = {
@@ -79,8 +77,8 @@ def test_description_names_the_missing_key(key):
     broken = {k: v for k, v in DESCRIPTION.items() if k != key}
     with pytest.raises(KitError, match=f"« {key} »"):
         check_detector_description(broken)
-    with pytest.raises(KitError, match="ne décrit pas un détecteur du kit"):
-        check_detector_description({"format": "yolo"})
+    with pytest.raises(KitError, match="« format » vaut \"ssd\", un format inconnu"):
+        check_detector_description({"format": "ssd"})
 
 
 # --- COCO annotations ------------------------------------------------------------------------

@@ -58,13 +58,70 @@ def label_folders(folder: Path) -> list[str]:
     return sorted(p.name for p in Path(folder).iterdir() if p.is_dir() and not is_hidden(p))
 
 
-def read_image(path: Path, size: tuple[int, int], channels: int = 3) -> np.ndarray:
+RESIZES = ("stretch", "letterbox")  # how an image is brought to the model's input size
+DEFAULT_PAD_VALUE = 114  # letterbox padding, in 0-255 pixels (Ultralytics' grey)
+
+
+def letterbox_geometry(original_size, input_size) -> tuple[float, int, int, int, int]:
+    """Le « letterbox » d'une image (hauteur, largeur) dans l'entrée (H, L) du modèle :
+    ``(échelle, hauteur, largeur, haut, gauche)``. Échelle min(H/h, L/l), taille redimensionnée
+    arrondie au pixel le plus proche, image centrée (``haut`` et ``gauche`` : la marge)."""
+    height, width = (int(v) for v in original_size)
+    input_height, input_width = (int(v) for v in input_size)
+    scale = min(input_height / height, input_width / width)
+    new_height = min(input_height, max(1, int(round(height * scale))))
+    new_width = min(input_width, max(1, int(round(width * scale))))
+    top, left = (input_height - new_height) // 2, (input_width - new_width) // 2
+    return scale, new_height, new_width, top, left
+
+
+def check_resize(resize: str, pad_value=DEFAULT_PAD_VALUE) -> tuple[str, int]:
+    """(redimensionnement, valeur de remplissage) vérifiés : « stretch » ou « letterbox »,
+    remplissage entier de 0 à 255 (en pixels, avant la normalisation)."""
+    if resize not in RESIZES:
+        raise KitError(
+            f"Redimensionnement inconnu « {resize} » : écrivez « stretch » (l'image étirée à "
+            "la taille du modèle) ou « letterbox » (proportions gardées, marges de pad_value)."
+        )
+    if isinstance(pad_value, bool) or not isinstance(pad_value, int) or not 0 <= pad_value <= 255:
+        raise KitError(
+            f"« pad_value » vaut {pad_value!r} : écrivez un entier de 0 à 255 (la valeur des "
+            f"pixels de la marge, avant normalisation ; {DEFAULT_PAD_VALUE} par défaut)."
+        )
+    return resize, pad_value
+
+
+def fit_image(image: Image.Image, size, resize: str = "stretch", pad_value: int = 114):
+    """Une image PIL à la taille ``(hauteur, largeur)`` du modèle : étirée (« stretch ») ou
+    centrée dans des marges de ``pad_value`` (« letterbox »), avec le filtre du kit."""
+    height, width = size
+    if resize == "letterbox" and image.size != (width, height):
+        _, new_height, new_width, top, left = letterbox_geometry(
+            (image.height, image.width), (height, width)
+        )
+        fill = pad_value if image.mode == "L" else (pad_value,) * len(image.getbands())
+        canvas = Image.new(image.mode, (width, height), fill)
+        canvas.paste(image.resize((new_width, new_height), Image.BILINEAR), (left, top))
+        return canvas
+    if image.size != (width, height):
+        return image.resize((width, height), Image.BILINEAR)
+    return image
+
+
+def read_image(
+    path: Path,
+    size: tuple[int, int],
+    channels: int = 3,
+    resize: str = "stretch",
+    pad_value: int = DEFAULT_PAD_VALUE,
+) -> np.ndarray:
     """Lit une image, la convertit (RGB ou niveaux de gris) et la redimensionne : uint8 (H, W, C).
 
     ``size`` est ``(hauteur, largeur)``. Tout mode d'image est accepté (niveaux de gris, RGBA,
-    palette, 16 bits).
+    palette, 16 bits). ``resize="letterbox"`` garde les proportions (voir :func:`fit_image`).
     """
     path = Path(path)
+    check_resize(resize, pad_value)
     try:
         with Image.open(path) as image:
             image.load()
@@ -73,16 +130,25 @@ def read_image(path: Path, size: tuple[int, int], channels: int = 3) -> np.ndarr
                 wide = np.asarray(image, dtype=np.uint32)
                 image = Image.fromarray((wide >> 8).clip(0, 255).astype(np.uint8), mode="L")
             image = image.convert("RGB" if channels == 3 else "L")
-            height, width = size
-            if image.size != (width, height):
-                image = image.resize((width, height), Image.BILINEAR)
-            pixels = np.asarray(image, dtype=np.uint8)
+            pixels = np.asarray(fit_image(image, size, resize, pad_value), dtype=np.uint8)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         raise KitError(
             f"Image illisible : {path.name} ({error.__class__.__name__}). "
             "Remplacez-la ou retirez-la du dossier."
         ) from error
     return pixels if channels == 3 else pixels[..., None]
+
+
+def image_size(path: Path) -> tuple[int, int]:
+    """(hauteur, largeur) d'une image, sans la décoder."""
+    try:
+        with Image.open(path) as image:
+            return image.height, image.width
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        raise KitError(
+            f"Image illisible : {Path(path).name} ({error.__class__.__name__}). "
+            "Remplacez-la ou retirez-la du dossier."
+        ) from error
 
 
 def list_labeled_images(folder: Path, labels: list[str]) -> list[tuple[Path, int]]:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from helpers.base.errors import KitError, quiet_tensorflow
+from helpers.core.images import check_normalization
 from helpers.core.models import (
-    check_size,
     image_input_shape,
     several_inputs_error,
     several_outputs_error,
@@ -263,6 +264,9 @@ def input_size(interpreter) -> tuple[int, int] | None:
     return int(signature[1]), int(signature[2])
 
 
+_fixed_input_size = input_size  # open_tflite's argument has the same name
+
+
 def check_image_input(interpreter, size: tuple[int, int] | None = None) -> tuple[int, int, int]:
     """Vérifie que le modèle prend une image (lot, H, L, 1 ou 3 canaux) ; renvoie (H, L, canaux).
 
@@ -390,12 +394,78 @@ def read_metadata(model_path) -> dict | None:
     return metadata
 
 
-def metadata_input_size(metadata: dict) -> tuple[int, int] | None:
-    """La taille d'images ``input_size`` des métadonnées, ou None si elle manque ou est invalide."""
-    try:
-        return check_size(metadata.get("input_size"))
-    except KitError:
+def metadata_input_size(metadata: dict, where: str = "FILE.json") -> tuple[int, int] | None:
+    """La taille d'images ``input_size`` des métadonnées, None si la clé manque ; une valeur
+    qui n'est pas [hauteur, largeur] en pixels est une erreur (la règle unique, stricte)."""
+    size = metadata.get("input_size")
+    if size is None:
         return None
+    if not (
+        isinstance(size, list) and len(size) == 2 and all(type(n) is int and n > 0 for n in size)
+    ):
+        raise KitError(
+            f"{where} : « input_size » vaut {size!r}, il faut [hauteur, largeur] en pixels. "
+            "Réécrivez le modèle avec ses métadonnées (build_metadata, ou « python -m helpers "
+            "quantize » avec --input-size HxW)."
+        )
+    return size[0], size[1]
+
+
+@dataclass
+class OpenedModel:
+    """Un ``.tflite`` ouvert avec son ``FILE.json`` (voir :func:`open_tflite`)."""
+
+    content: bytes
+    interpreter: object
+    metadata: dict
+    normalization: str
+    input_size: tuple[int, int] | None  # (hauteur, largeur) ; None : pas une entrée image
+    channels: int | None
+    detector: dict | None  # la clé « detector » telle quelle (vérifiée par steps.decoding)
+    labels: list[str] | None
+    name: str  # FILE.json, pour les messages
+
+
+def open_tflite(
+    model: bytes | str | Path,
+    normalization: str | None = None,
+    input_size: tuple[int, int] | None = None,
+    num_threads: int = 1,
+    default_delegates: bool = True,
+    image_input: bool = True,
+) -> OpenedModel:
+    """Un ``.tflite`` et son ``FILE.json`` : interpréteur, normalisation (l'option, sinon celle
+    de ``FILE.json``, sinon « symmetric »), taille d'entrée (celle du modèle ; s'il a une taille
+    libre, ``input_size``, sinon celle de ``FILE.json``), description de détecteur et
+    étiquettes. ``image_input=False`` n'exige pas une entrée image (``inspect``).
+    La règle unique d'``evaluate``, ``compare``, ``inspect`` et du détecteur."""
+    content = read_model_bytes(model)
+    in_memory = isinstance(model, (bytes, bytearray, memoryview))
+    name = "FILE.json" if in_memory else metadata_path(model).name
+    # Bytes in memory have no FILE.json beside them.
+    metadata = {} if in_memory else (read_metadata(model) or {})
+    normalization = normalization or metadata.get("normalization") or "symmetric"
+    check_normalization(normalization)
+    interpreter = load_interpreter(content, num_threads, default_delegates)
+    size = channels = None
+    if image_input:
+        if input_size is None and _fixed_input_size(interpreter) is None:
+            input_size = metadata_input_size(metadata, name)
+        height, width, channels = check_image_input(interpreter, input_size)
+        size = (height, width)
+    labels = metadata.get("labels")
+    labels = [str(label) for label in labels] if isinstance(labels, list) and labels else None
+    return OpenedModel(
+        content=content,
+        interpreter=interpreter,
+        metadata=metadata,
+        normalization=normalization,
+        input_size=size,
+        channels=channels,
+        detector=metadata.get("detector"),
+        labels=labels,
+        name=name,
+    )
 
 
 def signature_runner(interpreter) -> tuple[object, dict]:

@@ -58,13 +58,8 @@ from helpers.base.units import json_text
 from helpers.core.models import export_frozen, replace_folder
 from helpers.demo import data as demo_data
 from helpers.demo.model import write_record
-from helpers.steps.detection import (
-    DETECTOR_FILE,
-    DETECTOR_FORMAT,
-    check_detector_description,
-    coco_map,
-    decode_detections,
-)
+from helpers.steps.decoding import DETECTOR_FILE, DETECTOR_FORMAT, check_detector_description
+from helpers.steps.detection import coco_map, decode_detections
 
 LABELS = demo_data.LABELS  # output order of the detector's scores
 INPUT_SIZE = 128  # training size (see the module docstring)

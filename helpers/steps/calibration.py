@@ -26,7 +26,14 @@ from PIL import Image, UnidentifiedImageError
 from tqdm import tqdm
 
 from helpers.base.errors import KitError
-from helpers.core.images import check_normalization, is_image_file, normalize, read_image
+from helpers.core.images import (
+    DEFAULT_PAD_VALUE,
+    check_normalization,
+    check_resize,
+    is_image_file,
+    normalize,
+    read_image,
+)
 from helpers.core.models import check_saved_model_dir, check_size, load_saved_model
 
 DEFAULT_MIN_IMAGES = 100  # the capsule's minimum
@@ -119,8 +126,11 @@ class RepresentativeDataset:
         skipped: Sequence[str] = (),
         ignored: Sequence[str] = (),
         progress: bool = False,
+        resize: str = "stretch",
+        pad_value: int = DEFAULT_PAD_VALUE,
     ):
         check_normalization(normalization)
+        self.resize, self.pad_value = check_resize(resize, pad_value)
         if channels not in (1, 3):
             raise KitError(f"Nombre de canaux invalide : {channels}. Choisissez 1 ou 3.")
         self.paths: list[Path] = sorted(Path(p) for p in paths)
@@ -161,7 +171,7 @@ class RepresentativeDataset:
                 paths, total=len(self.paths), desc="Étalonnage", unit="image", file=sys.stderr
             )
         for path in paths:
-            pixels = read_image(path, self.input_size, self.channels)
+            pixels = read_image(path, self.input_size, self.channels, self.resize, self.pad_value)
             # The converter wants a list (one array per model input), float32, with a batch axis.
             yield [normalize(pixels, self.normalization)[np.newaxis]]
 
@@ -224,15 +234,20 @@ def representative_dataset(
     num_samples: int | None = None,
     max_samples: int | None = DEFAULT_MAX_SAMPLES,
     progress: bool = False,
+    resize: str = "stretch",
+    pad_value: int = DEFAULT_PAD_VALUE,
 ) -> RepresentativeDataset:
     """Construit le jeu de données représentatif d'un dossier d'images pour un modèle.
 
     Avec ``model_dir``, la taille et les canaux sont lus dans le SavedModel ; sinon
     ``input_size`` est obligatoire. Au moins ``min_images`` images valides ; au plus
     ``num_samples`` (ou ``max_samples``), réparties sur tout le dossier. Les fichiers illisibles
-    sont nommés et ignorés s'il reste assez d'images. Introduit dans le notebook 01.
+    sont nommés et ignorés s'il reste assez d'images. ``resize`` : « stretch » (l'image étirée)
+    ou « letterbox » (proportions gardées, marges de ``pad_value``), comme le détecteur en
+    service. Introduit dans le notebook 01.
     """
     check_normalization(normalization)
+    check_resize(resize, pad_value)
     for value, name in (
         (min_images, "min_images"),
         (num_samples, "num_samples"),
@@ -324,6 +339,8 @@ def representative_dataset(
         skipped=skipped,
         ignored=ignored,
         progress=progress,
+        resize=resize,
+        pad_value=pad_value,
     )
     if dataset.message:
         warnings.warn(dataset.message, CalibrationWarning, stacklevel=2)

@@ -1,11 +1,11 @@
-"""Le détecteur d'objets : décoder ses sorties, supprimer les doublons, mesurer sa mAP.
+"""Le détecteur d'objets : l'exécuter sur des images, décoder ses sorties, mesurer sa mAP.
 
-Le modèle rend des sorties *brutes* par case d'une grille (``boxes`` et ``scores``) ; le
-décodage des boîtes et la suppression des non-maxima (NMS) n'ont pas de noyau entier et restent
-en flottant, sur le processeur, en numpy. Leur description est écrite à côté du SavedModel dans
-``detecteur.json`` et recopiée par ``quantize`` dans les métadonnées du ``.tflite`` (clé
-``detector``) : le ``.tflite`` se décode ensuite sans le kit. La mAP est celle de COCO,
-calculée par pycocotools à partir d'annotations au format COCO.
+Le décodage des boîtes et la suppression des non-maxima (NMS) n'ont pas de noyau entier et
+restent en flottant, sur le processeur, en numpy ; la description du détecteur
+(``detecteur.json``, voir :mod:`helpers.steps.decoding`) dit comment faire et est recopiée par
+``quantize`` dans les métadonnées du ``.tflite`` (clé ``detector``) : le ``.tflite`` se décode
+ensuite sans le kit. La mAP est celle de COCO, calculée par pycocotools à partir d'annotations
+au format COCO.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import contextlib
 import io
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,104 +22,21 @@ from tqdm import tqdm  # plain text bar on stderr: tqdm.auto warns in a notebook
 
 from helpers.base.errors import KitError
 from helpers.base.units import french
-from helpers.core.images import check_normalization, is_image_file, normalize, read_image
-from helpers.core.runtime import (
-    check_image_input,
-    load_interpreter,
-    metadata_input_size,
-    read_metadata,
-    read_model_bytes,
-    run_signature,
-    signature_runner,
-)
-from helpers.core.runtime import input_size as runtime_input_size
+from helpers.core.images import image_size, is_image_file, normalize, read_image, read_labels
+from helpers.core.runtime import open_tflite, run_signature, signature_runner
 from helpers.steps.calibration import affine_dequantize, affine_quantization_params, affine_quantize
+from helpers.steps.decoding import (
+    DETECTOR_FORMAT,
+    check_description_outputs,
+    check_detector_description,
+    detect,
+    load_decoder,
+    read_detector_description,
+    to_original_boxes,
+)
 
-DETECTOR_FILE = "detecteur.json"  # beside saved_model.pb: how to decode the outputs
-DETECTOR_FORMAT = "grille-centres"
 # COCO's threshold for mAP: keep low-score detections, the precision-recall curve needs them.
 EVALUATION_SCORE_THRESHOLD = 0.05
-
-
-def check_detector_description(description, where: str = DETECTOR_FILE) -> dict:
-    """La description d'un détecteur du kit, vérifiée : format, pas de la grille, sorties,
-    seuils (une erreur en français dit la clé qui manque)."""
-    if not isinstance(description, dict) or description.get("format") != DETECTOR_FORMAT:
-        raise KitError(
-            f"{where} ne décrit pas un détecteur du kit (il faut « format » : "
-            f"« {DETECTOR_FORMAT} ») : le décodage des sorties de ce modèle n'est pas connu. "
-            "Décodez ses sorties avec l'après-traitement de votre propre détecteur."
-        )
-    for key, kind in (
-        ("stride", int),
-        ("boxes", str),
-        ("scores", str),
-        ("score_threshold", float),
-        ("iou_threshold", float),
-        ("max_detections", int),
-    ):
-        value = description.get(key)
-        if not isinstance(value, (int, float) if kind is float else kind) or isinstance(
-            value, bool
-        ):
-            kind_text = {int: "un entier", float: "un nombre", str: "un texte"}[kind]
-            raise KitError(f"{where} : la clé « {key} » manque ou n'est pas {kind_text}.")
-    return description
-
-
-def read_detector_description(model_dir) -> dict | None:
-    """La description ``detecteur.json`` d'un SavedModel, ou None pour un autre modèle.
-
-    Introduit dans le notebook 05.
-    """
-    path = Path(model_dir) / DETECTOR_FILE
-    if not path.is_file():
-        return None
-    try:
-        description = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise KitError(f"{path.name} est illisible ({error.__class__.__name__}).") from error
-    return check_detector_description(description, path.name)
-
-
-def decode_boxes(raw_boxes: np.ndarray, cells: np.ndarray, grid_width: int, stride: int):
-    """Régression brute d'une case -> boîte ``[x1, y1, x2, y2]`` en pixels.
-
-    Centre = (colonne + 0,5 + dx, ligne + 0,5 + dy) × pas ; largeur = exp(tw) × pas,
-    hauteur = exp(th) × pas. Les cases sont numérotées ligne par ligne.
-    """
-    raw_boxes = np.asarray(raw_boxes, dtype=np.float32)
-    rows, cols = np.divmod(np.asarray(cells), grid_width)
-    cx = (cols + 0.5 + raw_boxes[:, 0]) * stride
-    cy = (rows + 0.5 + raw_boxes[:, 1]) * stride
-    # exp of a large value would overflow: a box 2e4 cells wide means nothing anyway.
-    half_w = np.exp(np.clip(raw_boxes[:, 2], -10, 10)) * (stride / 2)
-    half_h = np.exp(np.clip(raw_boxes[:, 3], -10, 10)) * (stride / 2)
-    return np.stack([cx - half_w, cy - half_h, cx + half_w, cy + half_h], axis=-1)
-
-
-def box_iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
-    """IoU (intersection sur union) d'une boîte ``[x1, y1, x2, y2]`` avec chacune de ``others``."""
-    width = np.clip(np.minimum(box[2], others[:, 2]) - np.maximum(box[0], others[:, 0]), 0, None)
-    height = np.clip(np.minimum(box[3], others[:, 3]) - np.maximum(box[1], others[:, 1]), 0, None)
-    inter = width * height
-    area = (box[2] - box[0]) * (box[3] - box[1])
-    areas = (others[:, 2] - others[:, 0]) * (others[:, 3] - others[:, 1])
-    return inter / np.maximum(area + areas - inter, 1e-9)
-
-
-def non_max_suppression(boxes_xyxy: np.ndarray, scores: np.ndarray, iou_threshold: float = 0.5):
-    """Indices des boîtes gardées, du meilleur score au moins bon : une boîte qui recouvre
-    (IoU > ``iou_threshold``) une boîte déjà gardée est écartée."""
-    order = np.argsort(-np.asarray(scores), kind="stable")
-    boxes_xyxy = np.asarray(boxes_xyxy, dtype=np.float32)
-    keep = []
-    while order.size:
-        best = order[0]
-        keep.append(best)
-        overlaps = box_iou(boxes_xyxy[best], boxes_xyxy[order[1:]])
-        order = order[1:][overlaps <= iou_threshold]
-    return np.asarray(keep, dtype=np.int64)
 
 
 def decode_detections(
@@ -128,47 +46,17 @@ def decode_detections(
     description: dict,
     score_threshold: float | None = None,
 ):
-    """Sorties brutes d'une image -> ``(boîtes, scores, classes)``, triés par score décroissant.
+    """Sorties brutes d'une image du détecteur du kit (``grille-centres``) -> ``(boîtes,
+    scores, classes)``, triés par score décroissant.
 
     Boîtes en pixels au format COCO ``[x, y, largeur, hauteur]``, rognées à l'image ; classes
     dans l'ordre des étiquettes. NMS classe par classe, puis les ``max_detections`` meilleures.
     Introduit dans le notebook 05.
     """
-    boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
-    scores = np.asarray(scores, dtype=np.float32)
-    scores = scores.reshape(-1, scores.shape[-1])
-    height, width = input_size
-    stride = description["stride"]
-    cells_expected = (height // stride) * (width // stride)
-    if boxes.shape[0] != cells_expected or scores.shape[0] != cells_expected:
-        raise KitError(
-            f"Sorties inattendues pour une image {height}×{width} (grille au pas de {stride}) : "
-            f"{boxes.shape[0]} boîtes et {scores.shape[0]} scores au lieu de {cells_expected}."
-        )
-    threshold = description["score_threshold"] if score_threshold is None else score_threshold
-    cells, classes = np.nonzero(scores > threshold)
-    corners = decode_boxes(boxes[cells], cells, width // stride, stride)
-    return _keep_best(corners, scores[cells, classes], classes, (height, width), description)
-
-
-def _keep_best(corners, candidate_scores, classes, input_size, description):
-    """Candidates [x1, y1, x2, y2] -> (COCO boxes, scores, classes): NMS class by class."""
-    if classes.size == 0:
-        return np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64)
-    height, width = input_size
-    corners = np.clip(corners, 0, [width, height, width, height])
-    kept = []
-    for label_index in np.unique(classes):
-        members = np.flatnonzero(classes == label_index)
-        keep = non_max_suppression(
-            corners[members], candidate_scores[members], description["iou_threshold"]
-        )
-        kept.append(members[keep])
-    keep = np.concatenate(kept)
-    keep = keep[np.argsort(-candidate_scores[keep], kind="stable")][: description["max_detections"]]
-    xyxy = corners[keep]
-    xywh = np.concatenate([xyxy[:, :2], xyxy[:, 2:] - xyxy[:, :2]], axis=-1)
-    return xywh.astype(np.float32), candidate_scores[keep], classes[keep].astype(np.int64)
+    description = {**description, "format": DETECTOR_FORMAT, "boxes": "b", "scores": "s"}
+    outputs = {"b": np.asarray(boxes)[None], "s": np.asarray(scores)[None]}
+    num_labels = np.asarray(scores).shape[-1]
+    return detect(outputs, input_size, description, num_labels, score_threshold)
 
 
 def decode_concatenated_detections(
@@ -180,17 +68,131 @@ def decode_concatenated_detections(
 ):
     """Sortie concaténée d'une image, ``(cases, 4 + classes)`` : ``[x1, y1, x2, y2]`` (en
     pixels, ou dans [0, 1] avec ``normalized_boxes``) puis les scores -> ``(boîtes, scores,
-    classes)`` comme :func:`decode_detections` (seuil, NMS classe par classe). Introduit dans le
-    notebook 05."""
+    classes)`` comme :func:`decode_detections` : c'est le format ``yolo`` avec
+    ``"box_format": "xyxy"``. Introduit dans le notebook 05."""
     detections = np.asarray(detections, dtype=np.float32)
     detections = detections.reshape(-1, detections.shape[-1])
-    height, width = input_size
-    corners, scores = detections[:, :4], detections[:, 4:]
-    if normalized_boxes:
-        corners = corners * np.array([width, height, width, height], np.float32)
-    threshold = description["score_threshold"] if score_threshold is None else score_threshold
-    cells, classes = np.nonzero(scores > threshold)
-    return _keep_best(corners[cells], scores[cells, classes], classes, input_size, description)
+    yolo = {
+        **{k: description[k] for k in ("score_threshold", "iou_threshold", "max_detections")},
+        "format": "yolo",
+        "box_format": "xyxy",
+        "normalized": bool(normalized_boxes),
+        "score_activation": "none",
+        "objectness": False,
+    }
+    num_labels = detections.shape[-1] - 4
+    return detect({"detections": detections[None]}, input_size, yolo, num_labels, score_threshold)
+
+
+def detector_labels(labels=None, labels_file=None, found=None, where: str = "ce détecteur"):
+    """Les étiquettes d'un détecteur, obligatoires : ``labels``, sinon ``labels_file``, sinon
+    ``found`` (celles de ``FILE.json``, ou le ``labels.txt`` trouvé à côté du modèle)."""
+    if labels is None and labels_file is not None:
+        labels = read_labels(Path(labels_file))
+    labels = labels if labels is not None else found
+    if not labels:
+        raise KitError(
+            f"{where} : pas d'étiquettes, et un détecteur en a besoin (une par classe, dans "
+            "l'ordre des scores). Placez labels.txt à côté du modèle, ou donnez --labels "
+            "FICHIER."
+        )
+    return [str(label) for label in labels]
+
+
+@dataclass
+class TfliteDetector:
+    """Un ``.tflite`` de détecteur prêt à détecter (voir :func:`open_detector`)."""
+
+    opened: object  # helpers.core.runtime.OpenedModel
+    runner: object
+    output_details: dict
+    description: dict
+    labels: list[str]
+    decoder: object = None
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        return self.opened.input_size
+
+    def read(self, path) -> np.ndarray:
+        """Les pixels d'une image à la taille du modèle, redimensionnés comme la description le
+        dit (``resize``), uint8 (H, L, C)."""
+        return read_image(
+            path,
+            self.input_size,
+            self.opened.channels,
+            self.description["resize"],
+            self.description["pad_value"],
+        )
+
+    def detect_pixels(self, pixels: np.ndarray, score_threshold: float | None = None):
+        """Pixels à la taille du modèle -> ``(boîtes COCO en pixels de l'entrée, scores,
+        classes)``."""
+        image = normalize(pixels, self.opened.normalization)[None]
+        outputs = run_signature(self.runner, self.output_details, image)
+        return detect(
+            outputs,
+            self.input_size,
+            self.description,
+            len(self.labels),
+            score_threshold,
+            self.decoder,
+        )
+
+    def detect_file(self, path, score_threshold: float | None = None):
+        """Une image -> ``(boîtes COCO en pixels de l'image d'origine, scores, classes)``."""
+        boxes, scores, classes = self.detect_pixels(self.read(path), score_threshold)
+        original = image_size(path)
+        return (
+            to_original_boxes(boxes, original, self.input_size, self.description),
+            scores,
+            classes,
+        )
+
+
+def open_detector(
+    model,
+    detector=None,
+    labels=None,
+    labels_file=None,
+    normalization: str | None = None,
+    input_size: tuple[int, int] | None = None,
+    num_threads: int = 1,
+) -> TfliteDetector:
+    """Un ``.tflite`` de détecteur et sa description, vérifiés : ``detector`` (une description
+    déjà lue, ou le chemin d'un ``detecteur.json``, qui l'emporte), sinon la clé ``detector``
+    de ``FILE.json`` ; étiquettes ``labels``, ``labels_file`` ou celles de ``FILE.json``.
+    Introduit dans le notebook 05."""
+    opened = open_tflite(model, normalization, input_size, num_threads)
+    if isinstance(detector, (str, Path)):
+        description = read_detector_description(None, detector)
+        where = Path(detector).name
+    elif detector is not None:
+        description, where = (
+            check_detector_description(detector, "la description"),
+            "la description",
+        )
+    elif opened.detector is not None:
+        description = check_detector_description(
+            opened.detector, f"{opened.name} (clé « detector »)"
+        )
+        where = f"{opened.name} (clé « detector »)"
+    else:
+        raise KitError(
+            f"Ce modèle n'est pas décrit comme un détecteur (pas de clé « detector » dans "
+            f"{opened.name}) : donnez sa description avec --detector FICHIER.json (voir le "
+            "README, « Votre détecteur »), ou requantifiez-le avec detecteur.json à côté du "
+            "SavedModel. Pour un classifieur, retirez --annotations."
+        )
+    beside = None if isinstance(model, (bytes, bytearray, memoryview)) else Path(model).parent
+    if labels is None and labels_file is None and opened.labels is None and beside is not None:
+        labels_file = beside / "labels.txt" if (beside / "labels.txt").is_file() else None
+    labels = detector_labels(labels, labels_file, opened.labels, opened.name)
+    runner, output_details = signature_runner(opened.interpreter)
+    shapes = {name: detail["shape"] for name, detail in output_details.items()}
+    check_description_outputs(description, shapes, labels, where)
+    decoder = load_decoder(description, where) if description["format"] == "python" else None
+    return TfliteDetector(opened, runner, output_details, description, labels, decoder)
 
 
 def load_coco_annotations(path, labels: list[str], image_dir=None) -> dict:
@@ -319,6 +321,17 @@ def coco_map(detections: list, coco: dict, image_sizes: list[tuple[int, int]]) -
     }
 
 
+def check_converted_detector(model_bytes, description: dict, labels, input_size=None) -> dict:
+    """Vérifie, avant d'écrire le ``.tflite``, que sa description le décode : sorties, nombre
+    d'étiquettes, et un essai sur une image grise (un décodeur ``python`` qui échoue ou rend de
+    mauvaises formes est signalé ici). Renvoie la description complétée."""
+    model_detector = open_detector(model_bytes, description, labels, input_size=input_size)
+    height, width = model_detector.input_size
+    gray = np.full((height, width, model_detector.opened.channels), 128, np.uint8)
+    model_detector.detect_pixels(gray)
+    return model_detector.description
+
+
 def evaluate_detector(
     model,
     image_dir,
@@ -326,58 +339,34 @@ def evaluate_detector(
     normalization: str | None = None,
     input_size: tuple[int, int] | None = None,
     progress: bool = False,
+    detector=None,
+    labels=None,
+    num_images: int | None = None,
 ) -> dict:
-    """mAP d'un détecteur ``.tflite`` du kit sur des images annotées (COCO) : décodage et NMS
-    décrits dans ``FILE.json`` (clé ``detector``). Renvoie ``{"map50", "map50_95", "count"}``.
-    Introduit dans le notebook 05."""
-    content = read_model_bytes(model)
-    in_memory = isinstance(model, (bytes, bytearray, memoryview))
-    metadata = {} if in_memory else (read_metadata(model) or {})
-    if "detector" not in metadata:
-        raise KitError(
-            "Ce modèle n'est pas décrit comme un détecteur du kit (pas de clé « detector » dans "
-            "son .json) : pour un classifieur, retirez --annotations ; pour votre propre "
-            "détecteur, comparez ses sorties au modèle flottant avec « python -m helpers "
-            "compare » et décodez-les avec son propre après-traitement."
-        )
-    description = check_detector_description(metadata["detector"], "FILE.json")
-    labels = metadata.get("labels") or []
-    if not labels:
-        raise KitError(
-            "Le .json de ce détecteur n'a pas d'étiquettes : requantifiez-le avec un labels.txt "
-            "dans le dossier du SavedModel ou à côté (une étiquette par ligne, dans l'ordre des "
-            "scores)."
-        )
-    normalization = normalization or metadata.get("normalization") or "symmetric"
-    check_normalization(normalization)
-    coco = load_coco_annotations(annotations, labels, image_dir)
-    interpreter = load_interpreter(content)
-    if input_size is None and runtime_input_size(interpreter) is None:
-        input_size = metadata_input_size(metadata)
-    height, width, channels = check_image_input(interpreter, input_size)
-    runner, output_details = signature_runner(interpreter)
-    for key in ("boxes", "scores"):
-        if description[key] not in output_details:
-            raise KitError(
-                f"Le modèle n'a pas de sortie « {description[key]} » ({key}) : ses sorties sont "
-                f"{', '.join(sorted(output_details))}."
-            )
-    detections = []
+    """mAP d'un détecteur ``.tflite`` sur des images annotées (COCO) : décodage et NMS de sa
+    description (``detector``, sinon la clé ``detector`` de ``FILE.json``), boîtes ramenées à
+    l'image d'origine. ``num_images`` : les premières images seulement. Renvoie ``{"map50",
+    "map50_95", "count"}``. Introduit dans le notebook 05."""
+    model_detector = open_detector(model, detector, labels, None, normalization, input_size)
+    coco = load_coco_annotations(annotations, model_detector.labels, image_dir)
+    if num_images is not None:
+        coco = coco_subset(coco, num_images)
     entries = coco["images"]
+    detections, sizes = [], []
     for entry in tqdm(entries, desc="Détection", disable=not progress, file=sys.stderr):
-        pixels = read_image(Path(image_dir) / entry["file_name"], (height, width), channels)
-        outputs = run_signature(runner, output_details, normalize(pixels, normalization)[None])
-        detections.append(
-            decode_detections(
-                outputs[description["boxes"]][0],
-                outputs[description["scores"]][0],
-                (height, width),
-                description,
-                score_threshold=EVALUATION_SCORE_THRESHOLD,
-            )
-        )
-    scores = coco_map(detections, coco, [(height, width)] * len(entries))
+        path = Path(image_dir) / entry["file_name"]
+        detections.append(model_detector.detect_file(path, EVALUATION_SCORE_THRESHOLD))
+        sizes.append(image_size(path))
+    scores = coco_map(detections, coco, sizes)
     return {"map50": scores["map50"], "map50_95": scores["map50_95"], "count": len(entries)}
+
+
+def coco_subset(coco: dict, num_images: int) -> dict:
+    """Les ``num_images`` premières images d'annotations COCO, et leurs seules annotations."""
+    entries = coco["images"][:num_images]
+    kept = {entry["id"] for entry in entries}
+    annotations = [a for a in coco["annotations"] if a["image_id"] in kept]
+    return {**coco, "images": entries, "annotations": annotations}
 
 
 def evaluate_concatenated_detector(
@@ -389,37 +378,19 @@ def evaluate_concatenated_detector(
     normalized_boxes: bool = False,
     normalization: str = "symmetric",
 ) -> dict:
-    """mAP d'un ``.tflite`` à une seule sortie concaténée (boîtes puis scores, voir
-    :func:`decode_concatenated_detections`) ; ``description`` donne les seuils. Renvoie
-    ``{"map50", "map50_95", "count"}``. Introduit dans le notebook 05."""
-    check_normalization(normalization)
-    description = check_detector_description(description, "description")
-    coco = load_coco_annotations(annotations, labels, image_dir)
-    interpreter = load_interpreter(read_model_bytes(model))
-    height, width, channels = check_image_input(interpreter)
-    runner, output_details = signature_runner(interpreter)
-    if len(output_details) != 1:
-        raise KitError(
-            f"Ce modèle a {len(output_details)} sorties ({', '.join(sorted(output_details))}) : "
-            "evaluate_concatenated_detector attend une seule sortie concaténée ; pour des "
-            "sorties séparées, utilisez evaluate_detector."
-        )
-    (name,) = output_details
-    detections = []
-    for entry in coco["images"]:
-        pixels = read_image(Path(image_dir) / entry["file_name"], (height, width), channels)
-        outputs = run_signature(runner, output_details, normalize(pixels, normalization)[None])
-        detections.append(
-            decode_concatenated_detections(
-                outputs[name][0],
-                (height, width),
-                description,
-                score_threshold=EVALUATION_SCORE_THRESHOLD,
-                normalized_boxes=normalized_boxes,
-            )
-        )
-    scores = coco_map(detections, coco, [(height, width)] * len(coco["images"]))
-    return {"map50": scores["map50"], "map50_95": scores["map50_95"], "count": len(coco["images"])}
+    """mAP d'un ``.tflite`` à une seule sortie concaténée (boîtes ``[x1, y1, x2, y2]`` puis
+    scores) : :func:`evaluate_detector` avec le format ``yolo`` (``"box_format": "xyxy"``) ;
+    ``description`` donne les seuils. Renvoie ``{"map50", "map50_95", "count"}``. Introduit
+    dans le notebook 05."""
+    yolo = {
+        **{k: description[k] for k in ("score_threshold", "iou_threshold", "max_detections")},
+        "format": "yolo",
+        "box_format": "xyxy",
+        "normalized": bool(normalized_boxes),
+    }
+    return evaluate_detector(
+        model, image_dir, annotations, normalization, detector=yolo, labels=labels
+    )
 
 
 # ---------------------------------------------------------------------------------------------

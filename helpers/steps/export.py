@@ -35,12 +35,15 @@ from helpers.core.models import image_input_shape
 from helpers.core.runtime import (
     describe_tensor,
     load_interpreter,
+    metadata_input_size,
     metadata_path,
     read_metadata,
     read_model_bytes,
     run_model_outputs,
     sha256_hex,
 )
+from helpers.steps.decoding import DECODER_SOURCE
+from helpers.steps.detection import open_detector
 from helpers.steps.quantization import MODES
 
 UNKNOWN_MODE = "inconnu"  # a .tflite that arrives without its metadata
@@ -355,11 +358,12 @@ def show_verification(report: dict) -> None:
 # The Raspberry Pi bundle
 
 
-def bundle_file_names(model_name: str, detector: bool = False) -> list[str]:
+def bundle_file_names(model_name: str, detector: bool = False, decoder: str | None = None):
     """Les fichiers d'un dossier pour la Pi fait par ``make_bundle`` (``detecter.py`` en plus
-    pour un détecteur)."""
+    pour un détecteur, et le fichier ``decoder`` d'un décodeur ``python``)."""
     stem = Path(model_name).stem
     scripts = [BUNDLE_SCRIPT, DETECTOR_SCRIPT] if detector else [BUNDLE_SCRIPT]
+    scripts += [decoder] if decoder else []
     return [f"{stem}.tflite", f"{stem}.json", BUNDLE_LABELS, *scripts, BUNDLE_README]
 
 
@@ -425,11 +429,37 @@ def _readme_text(
         num_labels=len(labels),
         labels=", ".join(f"`{label}`" for label in labels),
         first_label=labels[0],
-        stride=description.get("stride", ""),
+        outputs_text=_outputs_text(description),
         score_threshold=description.get("score_threshold", ""),
         iou_threshold=description.get("iou_threshold", ""),
         max_detections=description.get("max_detections", ""),
     )
+
+
+def _outputs_text(description: dict) -> str:
+    """The detector's outputs in the bundle's README, by format."""
+    kind = description.get("format")
+    if kind == "grille-centres":
+        return (
+            f"`{description['boxes']}` (la régression brute de chaque case d'une grille au pas "
+            f"de {description['stride']} pixels) et `{description['scores']}` (la probabilité "
+            "de chaque étiquette)"
+        )
+    if kind == "yolo":
+        return (
+            f"une sortie YOLO (boîtes `{description['box_format']}` "
+            f"{'dans [0, 1]' if description['normalized'] else 'en pixels'}, puis un score par "
+            "étiquette)"
+        )
+    if kind == "boites-scores":
+        return (
+            f"`{description['boxes']}` (une boîte `{description['box_format']}` par ancre, "
+            f"{'dans [0, 1]' if description['normalized'] else 'en pixels'}) et "
+            f"`{description['scores']}` (un score par étiquette)"
+        )
+    if kind == "python":
+        return f"décodées par `{description['decoder']}` (fichier à côté de `detecter.py`)"
+    return ""
 
 
 def _quantization_text(description: dict) -> str:
@@ -466,25 +496,19 @@ def _bundle_metadata(model_path: Path, content: bytes, labels_file) -> tuple[dic
                 f"{metadata_path(model_path).name} est incomplet (pas de « {key} ») : "
                 "réécrivez le modèle avec write_model et build_metadata."
             )
-    size = metadata["input_size"]
-    if not (
-        isinstance(size, list) and len(size) == 2 and all(type(n) is int and n > 0 for n in size)
-    ):
-        raise KitError(
-            f"{metadata_path(model_path).name} : « input_size » vaut {size!r}, il faut [hauteur, "
-            "largeur] en pixels. Réécrivez le modèle avec ses métadonnées (build_metadata, ou "
-            "« python -m helpers quantize » avec --input-size HxW)."
-        )
+    metadata_input_size(metadata, metadata_path(model_path).name)
     return metadata, labels
 
 
-def make_bundle(tflite_path, output_dir, labels_file=None) -> Path:
+def make_bundle(tflite_path, output_dir, labels_file=None, detector=None) -> Path:
     """Crée le dossier à copier sur la Raspberry Pi ; renvoie son chemin.
 
     Il contient le modèle, ``labels.txt``, les métadonnées (``FILE.json`` à côté du modèle s'il
     existe, sinon calculées, normalisation supposée symmetric), le script autonome
     ``classer.py`` et un README d'installation. Étiquettes : ``labels_file``, sinon celles des
-    métadonnées, sinon ``labels.txt`` à côté du modèle. Le dossier doit être neuf ou vide ; il
+    métadonnées, sinon ``labels.txt`` à côté du modèle. ``detector`` (un ``detecteur.json``)
+    remplace la description de ``FILE.json`` ; un détecteur est vérifié contre son modèle, et
+    un décodeur ``python`` est écrit à côté de ``detecter.py``. Le dossier doit être neuf ou vide ; il
     est construit à côté sous un nom temporaire puis renommé : en cas d'erreur, rien n'est créé.
     Introduit dans le notebook 04.
     """
@@ -492,11 +516,24 @@ def make_bundle(tflite_path, output_dir, labels_file=None) -> Path:
     content = read_model_bytes(model_path)
     output_dir = Path(output_dir)
     metadata, labels = _bundle_metadata(model_path, content, labels_file)
+    decoder_file = None
+    if detector is not None or "detector" in metadata:
+        checked = open_detector(
+            content,
+            detector or metadata["detector"],
+            labels,
+            None,
+            metadata["normalization"],
+            metadata_input_size(metadata),
+        ).description
+        metadata["detector"] = checked
+        if checked["format"] == "python":
+            decoder_file = checked["decoder"].rpartition(":")[0]
     _check_bundle_destination(output_dir)
     # The script looks for the one *.tflite beside it, whatever the original extension was.
     model_name, metadata_name, *_ = bundle_file_names(model_path.name)
-    detector = "detector" in metadata
-    readme = _readme_text(model_name, output_dir.name, metadata, labels, detector)
+    is_detector = "detector" in metadata
+    readme = _readme_text(model_name, output_dir.name, metadata, labels, is_detector)
     files = {
         model_name: content,
         metadata_name: _metadata_text(metadata).encode("utf-8"),
@@ -504,8 +541,10 @@ def make_bundle(tflite_path, output_dir, labels_file=None) -> Path:
         BUNDLE_SCRIPT: _SCRIPT_SOURCE.read_bytes(),
         BUNDLE_README: readme.encode("utf-8"),
     }
-    if detector:
+    if is_detector:
         files[DETECTOR_SCRIPT] = _DETECTOR_SCRIPT_SOURCE.read_bytes()
+    if decoder_file is not None:
+        files[decoder_file] = metadata["detector"][DECODER_SOURCE].encode("utf-8")
 
     created_parents = missing_folders(output_dir.parent)
     temporary, emptied = None, False
@@ -541,6 +580,18 @@ def make_bundle(tflite_path, output_dir, labels_file=None) -> Path:
     return output_dir
 
 
+def _bundled_decoder(output_dir: Path, model_name: str) -> str | None:
+    """The python decoder file a bundle's FILE.json names, if any."""
+    try:
+        metadata = read_metadata(output_dir / model_name) or {}
+    except KitError:
+        return None
+    description = metadata.get("detector")
+    if isinstance(description, dict) and isinstance(description.get("decoder"), str):
+        return description["decoder"].rpartition(":")[0] or None
+    return None
+
+
 def remove_bundle(output_dir) -> bool:
     """Supprime un dossier fait par ``make_bundle`` (et rien d'autre) ; vrai s'il existait.
 
@@ -556,7 +607,12 @@ def remove_bundle(output_dir) -> bool:
     models = [name for name in names if name.endswith(".tflite")]
     # Exactly a bundle's files: an export folder (model + .json only) is never removed here.
     variants = (
-        [set(bundle_file_names(models[0], d)) for d in (False, True)] if len(models) == 1 else []
+        [
+            set(bundle_file_names(models[0], d, _bundled_decoder(output_dir, models[0])))
+            for d in (False, True)
+        ]
+        if len(models) == 1
+        else []
     )
     if names and names not in variants:
         raise KitError(

@@ -18,13 +18,15 @@ from tqdm import tqdm  # plain text bar on stderr: tqdm.auto warns in a notebook
 from helpers.base.errors import KitError
 from helpers.base.units import format_percent, format_size, french
 from helpers.core.images import (
+    DEFAULT_PAD_VALUE,
     check_labels,
-    check_normalization,
     find_images,
+    find_labels_file,
     label_folders,
     list_labeled_images,
     normalize,
     read_image,
+    read_labels,
 )
 from helpers.core.models import loaded_model
 from helpers.core.runtime import (
@@ -32,16 +34,19 @@ from helpers.core.runtime import (
     check_single_output,
     describe_tensor,
     load_interpreter,
-    metadata_input_size,
     op_details,
-    read_metadata,
+    open_tflite,
     read_model_bytes,
     run_model,
     run_signature,
     sha256_hex,
     signature_runner,
 )
-from helpers.core.runtime import input_size as runtime_input_size
+from helpers.steps.decoding import (
+    check_detector_description,
+    read_detector_description,
+    yolo_channel_axis,
+)
 
 EDGETPU_IO_DTYPES = ("int8", "uint8")
 
@@ -299,10 +304,10 @@ def inspect_model(model: bytes | str | Path) -> dict:
     veulent dire « non quantifié ».
     Introduit dans le notebook 03.
     """
-    content = read_model_bytes(model)
     # Without the default XNNPACK delegate the ops are listed as stored in the file (with it,
     # most of them become one "DELEGATE" op).
-    interpreter = load_interpreter(content, default_delegates=False)
+    opened = open_tflite(model, default_delegates=False, image_input=False)
+    content, interpreter = opened.content, opened.interpreter
     inputs = [describe_tensor(d) for d in interpreter.get_input_details()]
     outputs = [describe_tensor(d) for d in interpreter.get_output_details()]
     ops = op_details(interpreter)
@@ -447,26 +452,20 @@ def evaluate_model(
     celle du modèle ; s'il a une taille libre, ``input_size``, sinon celle de ``FILE.json``.
     Renvoie ``{"accuracy", "count", "predictions", "targets", "labels", "normalization"}``.
     """
-    content = read_model_bytes(model)
-    # Bytes in memory have no FILE.json beside them.
-    in_memory = isinstance(model, (bytes, bytearray, memoryview))
-    metadata = {} if in_memory else (read_metadata(model) or {})
-    if "detector" in metadata:
+    opened = open_tflite(model, normalization, input_size, num_threads)
+    metadata, interpreter = opened.metadata, opened.interpreter
+    if opened.detector is not None:
         raise KitError(
             "Ce modèle est un détecteur (clé « detector » de son .json) : sa mesure est la mAP, "
             "pas la précision d'un classifieur. Donnez ses annotations COCO avec --annotations "
             "FICHIER.json."
         )
     image_dir = Path(image_dir)
-    normalization = normalization or metadata.get("normalization") or "symmetric"
-    check_normalization(normalization)
+    normalization = opened.normalization
     labels = _labels_for(image_dir, labels, metadata)
     items = list_labeled_images(image_dir, labels)
-    interpreter = load_interpreter(content, num_threads=num_threads)
     output_detail = check_single_output(interpreter)
-    if input_size is None and runtime_input_size(interpreter) is None:
-        input_size = metadata_input_size(metadata)
-    height, width, channels = check_image_input(interpreter, input_size)
+    (height, width), channels = opened.input_size, opened.channels
     check_labels(labels, int(output_detail["shape"][-1]))
     predictions, targets = [], []
     for path, target in tqdm(items, desc="Évaluation", disable=not progress, file=sys.stderr):
@@ -613,14 +612,27 @@ DEFAULT_COMPARED_IMAGES = 100  # enough for stable figures, quick at 640×640
 def _verdict(entry: dict, channels: int) -> tuple[bool, str]:
     """(ok, verdict in French) for one compared output."""
     snr, scale, crushed = entry["snr_db"], entry["scale"], entry["crushed_channels"]
-    if crushed and len(crushed) < channels:
-        where = (
-            f"une seule échelle ({french(scale, '.4g')}) pour toute la sortie"
-            if scale > 0.0
-            else "la sortie est flottante, mais le tenseur entier qui la précède n'a qu'une échelle"
-        )
+    where = (
+        f"une seule échelle ({french(scale, '.4g')}) pour toute la sortie"
+        if scale > 0.0
+        else "la sortie est flottante, mais le tenseur entier qui la précède n'a qu'une échelle"
+    )
+    axis = f"axe {entry['channel_axis']}"
+    if crushed and len(crushed) < channels and _pixel_concatenation(entry):
+        high = max(entry["channel_max"][:4])
         return False, (
-            f"Détruite : {len(crushed)} de ses {channels} canaux (dernier axe, n° "
+            f"Détruite : une concaténation de boîtes en pixels (canaux 0 à 3 de l'{axis}, "
+            f"jusqu'à {french(high, '.0f')}) et de scores entre 0 et 1 (canaux 4 à "
+            f"{channels - 1}) ; {where}, fixée par les pixels : les scores tombent sous le pas "
+            f"de quantification ({len(crushed)} canaux sous {MIN_SNR_DB:g} dB). Remèdes : "
+            "réexportez le modèle avec des boîtes normalisées dans [0, 1] (divisées par la "
+            "taille de l'entrée) ; sinon gardez en flottant les dernières opérations de la tête "
+            "(quantize --keep-float MOTIF, noms donnés par la commande debug). --output-type "
+            "float32 n'aide pas : la concaténation est quantifiée avant son DEQUANTIZE."
+        )
+    if crushed and len(crushed) < channels:
+        return False, (
+            f"Détruite : {len(crushed)} de ses {channels} canaux ({axis}, n° "
             f"{_ranges(crushed)}) ont un SNR sous {MIN_SNR_DB:g} dB alors que les autres vont "
             f"bien ; {where}. C'est le cas d'une sortie qui mêle des grandeurs d'ordres "
             "différents (boîtes en pixels et scores entre 0 et 1) : les petites valeurs "
@@ -630,12 +642,52 @@ def _verdict(entry: dict, channels: int) -> tuple[bool, str]:
     if snr < MIN_SNR_DB or entry["cosine"] < MIN_COSINE:
         return False, (
             f"Trop abîmée : SNR {french(snr, '.1f')} dB, cosinus {french(entry['cosine'], '.3f')} "
-            f"(il faudrait au moins {french(MIN_SNR_DB, 'g')} dB et {french(MIN_COSINE, 'g')}). Vérifiez l'étalonnage (images "
-            "comme en service, bonne normalisation), puis cherchez la couche qui perd "
-            "(débogueur de quantification)."
+            f"(il faudrait au moins {french(MIN_SNR_DB, 'g')} dB et {french(MIN_COSINE, 'g')}). "
+            "Vérifiez l'étalonnage (images comme en service, bonne normalisation), puis "
+            "cherchez la couche qui perd (débogueur de quantification)."
         )
     kind = "Sortie flottante, fidèle" if scale == 0.0 else "Fidèle"
     return True, f"{kind} : SNR {french(snr, '.1f')} dB, cosinus {french(entry['cosine'], '.4f')}."
+
+
+def _pixel_concatenation(entry: dict) -> bool:
+    """Boxes in pixels (channels 0-3 beyond 1.5) then scores in [0, 1] on the channel axis:
+    known from the description, or read from the ranges of a 4+C layout."""
+    if not entry.get("box_channels"):
+        return False
+    low, high = entry["channel_min"], entry["channel_max"]
+    scores_in_unit = min(low[4:]) >= -0.01 and max(high[4:]) <= 1.01
+    return max(high[:4]) > 1.5 and scores_in_unit
+
+
+def output_channel_axis(shape, labels=None, description=None, name=None, channel_axis=None):
+    """(axe des canaux, canaux des coordonnées de boîtes ou None) d'une sortie de forme
+    ``shape`` (lot compris) : celui de la description (``yolo`` : l'axe de taille 4+C), sinon
+    ``channel_axis``, sinon déduit (l'axe de taille 4+C ou 5+C avec les étiquettes, sinon le
+    plus petit des deux axes d'une sortie (1, A, B), le dernier si A = B)."""
+    rank = len(shape)
+    if description is not None and description["format"] == "yolo" and labels:
+        if name == description.get("output", name):
+            axis = yolo_channel_axis(shape, len(labels), description["objectness"])
+            if axis is not None:
+                return axis, [0, 1, 2, 3]
+    if description is not None and description["format"] in ("grille-centres", "boites-scores"):
+        return rank - 1, None
+    if channel_axis is not None:
+        if not 1 <= channel_axis < rank:
+            raise KitError(
+                f"--channel-axis {channel_axis} : la sortie « {name} » a la forme "
+                f"{tuple(shape)} ; donnez un axe de 1 à {rank - 1} (0 est le lot)."
+            )
+        return channel_axis, None
+    if rank != 3 or shape[1] == shape[2]:
+        return rank - 1, None
+    if labels:
+        fitting = [a for a in (1, 2) if shape[a] in (4 + len(labels), 5 + len(labels))]
+        if len(fitting) == 1:
+            return fitting[0], [0, 1, 2, 3]
+    axis = 1 if shape[1] < shape[2] else 2
+    return axis, ([0, 1, 2, 3] if shape[axis] > 4 else None)
 
 
 def _ranges(indices: list[int]) -> str:
@@ -704,6 +756,8 @@ class _Accumulator:
             "top1_agreement": self.top1_same / self.count if self.class_vector else None,
             "crushed_channels": crushed,
             "channels": int(self.minimum.size),
+            "channel_min": [float(v) for v in self.minimum],
+            "channel_max": [float(v) for v in self.maximum],
         }
 
 
@@ -715,6 +769,8 @@ def compare_with_float(
     input_size: tuple[int, int] | None = None,
     num_samples: int | None = DEFAULT_COMPARED_IMAGES,
     progress: bool = False,
+    detector=None,
+    channel_axis: int | None = None,
 ) -> dict:
     """Le SavedModel flottant (son dossier, ou le modèle déjà chargé) et le ``.tflite`` sur les
     mêmes images, sortie par sortie.
@@ -724,19 +780,17 @@ def compare_with_float(
     les options, sinon celles de ``FILE.json``. Renvoie ``{"count", "outputs": [{"name",
     "shape", "float_min", "float_max", "scale", "zero_point", "snr_db", "cosine",
     "max_abs_error", "top1_agreement", "ok", "verdict", ...}]}`` (le contrat de
-    ``python -m helpers compare --json``).
+    ``python -m helpers compare --json``). Les canaux sont jugés un à un sur l'axe de la
+    description du détecteur (``detector`` : un ``detecteur.json`` ; sinon celui de
+    ``MODEL_DIR``, sinon la clé ``detector`` de ``FILE.json``), sinon ``channel_axis``, sinon
+    un axe déduit (:func:`output_channel_axis`) ; les images sont redimensionnées comme la
+    description le dit.
     """
-    content = read_model_bytes(model)
-    in_memory = isinstance(model, (bytes, bytearray, memoryview))
-    metadata = {} if in_memory else (read_metadata(model) or {})
-    normalization = normalization or metadata.get("normalization") or "symmetric"
-    check_normalization(normalization)
+    opened = open_tflite(model, normalization, input_size)
+    normalization, interpreter = opened.normalization, opened.interpreter
+    (height, width), channels = opened.input_size, opened.channels
     # A model already loaded (load_saved_model) is not read again: notebooks compare several files.
     float_model = loaded_model(model_dir)
-    interpreter = load_interpreter(content)
-    if input_size is None and runtime_input_size(interpreter) is None:
-        input_size = metadata_input_size(metadata)
-    height, width, channels = check_image_input(interpreter, input_size)
     free = float_model.input.size is None
     float_shape = float_model.input.image_shape((height, width) if free else None)
     if float_shape != (height, width, channels):
@@ -753,14 +807,29 @@ def compare_with_float(
             f"({', '.join(float_model.output_names)}) : ce n'est pas le même modèle. Donnez "
             "le SavedModel d'où vient ce .tflite."
         )
+    description, labels = _compared_detector(detector, float_model.model_dir, opened)
+    layouts = {
+        name: output_channel_axis(
+            [int(v) for v in detail["shape"]], labels, description, name, channel_axis
+        )
+        for name, detail in output_details.items()
+    }
+    resize = (
+        (description or {}).get("resize", "stretch"),
+        (description or {}).get("pad_value", DEFAULT_PAD_VALUE),
+    )
     paths = find_images(image_dir, num_samples)
     accumulators = {name: _Accumulator() for name in float_model.output_names}
     for path in tqdm(paths, desc="Comparaison", disable=not progress, file=sys.stderr):
-        image = normalize(read_image(path, (height, width), channels), normalization)[None]
+        pixels = read_image(path, (height, width), channels, *resize)
+        image = normalize(pixels, normalization)[None]
         reference = float_model.predict_outputs(image)
         quantized = run_signature(runner, output_details, image)
         for name, accumulator in accumulators.items():
-            accumulator.add(reference[name][0], quantized[name][0])
+            axis = layouts[name][0] - 1  # without the batch axis
+            accumulator.add(
+                np.moveaxis(reference[name][0], axis, -1), np.moveaxis(quantized[name][0], axis, -1)
+            )
     outputs = []
     for name, accumulator in accumulators.items():
         tensor = describe_tensor(output_details[name])
@@ -769,11 +838,31 @@ def compare_with_float(
             "shape": tensor["shape"],
             "scale": tensor["scale"],
             "zero_point": tensor["zero_point"],
+            "channel_axis": layouts[name][0],
+            "box_channels": layouts[name][1],
             **accumulator.result(),
         }
         entry["ok"], entry["verdict"] = _verdict(entry, entry["channels"])
         outputs.append(entry)
     return {"count": len(paths), "normalization": normalization, "outputs": outputs}
+
+
+def _compared_detector(detector, model_dir, opened) -> tuple[dict | None, list[str] | None]:
+    """The description (``detector`` path or dict, else MODEL_DIR's, else FILE.json's) and the
+    labels (FILE.json's, else MODEL_DIR's labels.txt) that tell compare the channel axis."""
+    if isinstance(detector, (str, Path)):
+        description = read_detector_description(None, detector)
+    elif detector is not None:
+        description = check_detector_description(detector, "la description")
+    else:
+        description = read_detector_description(model_dir)
+        if description is None and opened.detector is not None:
+            description = check_detector_description(opened.detector, opened.name)
+    labels = opened.labels
+    labels_file = find_labels_file(model_dir)
+    if labels is None and labels_file is not None:
+        labels = read_labels(labels_file)
+    return description, labels
 
 
 def format_float_comparison(result: dict) -> str:

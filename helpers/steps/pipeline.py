@@ -18,7 +18,6 @@ from helpers.base.errors import KitError, quiet_tensorflow
 from helpers.base.paths import relative_to_root
 from helpers.core.images import NORMALIZATIONS, check_labels, find_labels_file, read_labels
 from helpers.core.models import check_saved_model_dir, load_saved_model, loaded_model
-from helpers.core.runtime import load_interpreter, signature_runner
 from helpers.steps.calibration import DEFAULT_MIN_IMAGES, representative_dataset
 from helpers.steps.debugging import (
     check_keep_float,
@@ -26,7 +25,8 @@ from helpers.steps.debugging import (
     make_debugger,
     quantize_keeping_float,
 )
-from helpers.steps.detection import read_detector_description
+from helpers.steps.decoding import read_detector_description
+from helpers.steps.detection import check_converted_detector, detector_labels
 from helpers.steps.export import build_metadata, check_output_path, write_model
 from helpers.steps.inspection import inspect_model
 from helpers.steps.quantization import (
@@ -63,6 +63,8 @@ class QuantizeSettings:
     min_images: int = DEFAULT_MIN_IMAGES
     keep_float: tuple[str, ...] = ()
     engine: str = DEFAULT_ENGINE
+    detector: str | None = None  # a detecteur.json, which wins over MODEL_DIR's
+    labels: str | None = None  # a labels.txt, which wins over MODEL_DIR's
 
 
 @dataclass
@@ -117,13 +119,18 @@ def quantize_model(
     settings = check_settings(settings, images)
     model_dir = check_saved_model_dir(model_dir)  # cheap check before importing TensorFlow
     notes: list[str] = []
+    # A detector says how to decode its outputs (--detector wins); it needs its labels.
+    detector = read_detector_description(model_dir, settings.detector)
+    labels_file = Path(settings.labels) if settings.labels else find_labels_file(model_dir)
+    if detector is not None:
+        detector_labels(labels_file=labels_file, where=Path(model_dir).name)
     # Loaded once: its input is checked here, and the same model is converted.
     model = load_saved_model(model_dir)
     height, width, channels = model.input.image_shape(settings.input_size)
     dataset = None
     if settings.mode in INTEGER_MODES:
         dataset, warned = _calibration_dataset(
-            images, settings, (height, width), channels, progress
+            images, settings, (height, width), channels, progress, detector
         )
         notes += warned
     elif images is not None:
@@ -133,9 +140,12 @@ def quantize_model(
         )
     model_bytes, report, kept = _convert(model, settings, dataset)
     notes += [f"Attention : {message}" for message in report.warnings]
-    detector = read_detector_description(model_dir)
-    labels, label_note = _model_labels(model_dir, model_bytes, detector)
-    notes += [label_note] if label_note else []
+    if detector is not None:
+        labels = read_labels(labels_file)
+        detector = check_converted_detector(model_bytes, detector, labels, settings.input_size)
+    else:
+        labels, label_note = _model_labels(labels_file, model_bytes)
+        notes += [label_note] if label_note else []
     extra = {}
     if detector is not None:
         extra["detector"] = detector
@@ -174,8 +184,12 @@ def quantize_to_file(
     return result, written
 
 
-def _calibration_dataset(images, settings: QuantizeSettings, input_size, channels, progress):
-    """The calibration images, checked, and the loader's warnings as French lines."""
+def _calibration_dataset(
+    images, settings: QuantizeSettings, input_size, channels, progress, detector=None
+):
+    """The calibration images, checked, and the loader's warnings as French lines; resized as
+    the detector's description says."""
+    resize = {key: detector[key] for key in ("resize", "pad_value")} if detector else {}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         dataset = representative_dataset(
@@ -186,6 +200,7 @@ def _calibration_dataset(images, settings: QuantizeSettings, input_size, channel
             min_images=settings.min_images,
             num_samples=settings.num_samples,
             progress=progress,
+            **resize,
         )
     return dataset, [f"Attention : {warning.message}" for warning in caught]
 
@@ -223,17 +238,12 @@ def _convert(model, settings: QuantizeSettings, dataset):
     return model_bytes, report, []
 
 
-def _model_labels(model_dir: Path, model_bytes: bytes, detector: dict | None):
-    """The labels of ``labels.txt`` beside the model when they count its classes, else a note."""
-    labels_file = find_labels_file(model_dir)
+def _model_labels(labels_file: Path | None, model_bytes: bytes):
+    """A classifier's labels (``labels.txt`` beside the model) when they count its classes,
+    else a note."""
     if labels_file is None:
         return None, None
-    # A detector says which output holds its class scores; a classifier has one output.
-    if detector is None:
-        labelled_shape = inspect_model(model_bytes)["outputs"][0]["shape"]
-    else:
-        _, output_details = signature_runner(load_interpreter(model_bytes))
-        labelled_shape = output_details[detector["scores"]]["shape"]
+    labelled_shape = inspect_model(model_bytes)["outputs"][0]["shape"]
     try:
         return check_labels(read_labels(labels_file), int(labelled_shape[-1])), None
     except KitError as error:
