@@ -545,10 +545,11 @@ def detector_description() -> dict:
     )
 
 
-def write_detector_files(folder: Path) -> None:
-    """Écrit ``detecteur.json`` (le décodage des sorties) et ``labels.txt`` dans un SavedModel."""
+def write_detector_files(folder: Path, description: dict | None = None) -> None:
+    """Écrit ``detecteur.json`` (le décodage des sorties : ``description``, celle du détecteur
+    du kit par défaut) et ``labels.txt`` dans un SavedModel."""
     folder = Path(folder)
-    write_record(folder / DETECTOR_FILE, detector_description())
+    write_record(folder / DETECTOR_FILE, description or detector_description())
     (folder / "labels.txt").write_text("\n".join(LABELS) + "\n", encoding="utf-8")
 
 
@@ -572,22 +573,11 @@ def export_detector(folder: Path, input_size: int = STUDENT_SIZE, weights: Path 
     return _export(load_detector(input_size, weights), folder)
 
 
-def build_concatenated_detector(
-    input_size: int = STUDENT_SIZE, weights: Path = DETECTOR_WEIGHTS, normalized_boxes: bool = False
-):
-    """La variante « sortie concaténée » des mêmes poids (pour montrer le piège de l'int8).
-
-    Une seule sortie ``detections`` (lot, cases, 9) : les boîtes décodées
-    ``[x1, y1, x2, y2]`` en PIXELS (de 0 à ``input_size``), puis les 5 scores (de 0 à 1). En
-    quantification entière complète, cette sortie n'a qu'une échelle : celle des pixels
-    (environ 640 / 255 = 2,5 en 640×640), et tous les scores tombent à 0.
-    ``normalized_boxes=True`` divise les boîtes par ``input_size`` avant la concaténation
-    (coordonnées dans [0, 1], comme les scores) : l'un des remèdes.
-    """
-    import keras
+def _corner_boxes(detector, input_size: int, normalized_boxes: bool, name: str):
+    """The detector's raw regression decoded in the graph: [x1, y1, x2, y2] in pixels (or
+    divided by ``input_size`` with ``normalized_boxes``), clipped to the image."""
     from keras import layers, ops
 
-    detector = load_detector(input_size, weights)
     grid = input_size // STRIDE
     rows, cols = np.mgrid[0:grid, 0:grid].astype(np.float32)
     centers = np.stack([cols.ravel() + 0.5, rows.ravel() + 0.5], axis=-1)[None]  # (1, cells, 2)
@@ -602,12 +592,121 @@ def build_concatenated_detector(
             corners = ops.clip(corners, 0.0, float(input_size))
             return corners / float(input_size) if normalized_boxes else corners
 
-    boxes = DecodeBoxes(name="boites_pixels")(detector.get_layer("boxes").output)
+    return DecodeBoxes(name=name)(detector.get_layer("boxes").output)
+
+
+def build_concatenated_detector(
+    input_size: int = STUDENT_SIZE, weights: Path = DETECTOR_WEIGHTS, normalized_boxes: bool = False
+):
+    """La variante « sortie concaténée » des mêmes poids (pour montrer le piège de l'int8).
+
+    Une seule sortie ``detections`` (lot, cases, 9) : les boîtes décodées
+    ``[x1, y1, x2, y2]`` en PIXELS (de 0 à ``input_size``), puis les 5 scores (de 0 à 1). En
+    quantification entière complète, cette sortie n'a qu'une échelle : celle des pixels
+    (environ 640 / 255 = 2,5 en 640×640), et tous les scores tombent à 0.
+    ``normalized_boxes=True`` divise les boîtes par ``input_size`` avant la concaténation
+    (coordonnées dans [0, 1], comme les scores) : l'un des remèdes.
+    """
+    import keras
+    from keras import layers
+
+    detector = load_detector(input_size, weights)
+    boxes = _corner_boxes(detector, input_size, normalized_boxes, "boites_pixels")
     scores = detector.get_layer("scores").output
     detections = layers.Concatenate(axis=-1, name="detections")([boxes, scores])
     # A dict output: the SavedModel's signature names it "detections" (not "output_0").
     return keras.Model(
         detector.inputs[0], {"detections": detections}, name="detecteur_demo_concatene"
+    )
+
+
+REHEADED_FORMATS = ("yolo", "boites-scores")
+
+
+def reheaded_description(kind: str, normalized_boxes: bool = True) -> dict:
+    """La description (``detecteur.json``) du détecteur réécrit au format ``kind``."""
+    common = {"score_threshold": 0.3, "iou_threshold": 0.5, "max_detections": 100}
+    if kind == "yolo":
+        described = {"format": "yolo", "output": "output0", "box_format": "cxcywh"}
+    else:
+        described = {
+            "format": "boites-scores",
+            "boxes": "raw_detection_boxes",
+            "scores": "raw_detection_scores",
+            "box_format": "yxyx",
+            "score_activation": "sigmoid",
+        }
+    return check_detector_description({**described, "normalized": normalized_boxes, **common}, kind)
+
+
+def build_reheaded_detector(
+    kind: str,
+    input_size: int = INPUT_SIZE,
+    weights: Path = DETECTOR_WEIGHTS,
+    normalized_boxes: bool = True,
+):
+    """Les mêmes poids, avec la tête d'un autre outil d'export (pour essayer les formats) :
+
+    - ``yolo`` : une sortie ``output0`` (lot, 4 + 5, cases), boîtes ``cxcywh`` puis les scores,
+      canaux sur l'axe 1 comme l'export d'Ultralytics ;
+    - ``boites-scores`` : ``raw_detection_boxes`` (lot, cases, 4) en ``yxyx`` et
+      ``raw_detection_scores`` (lot, cases, 5), les logits avant la sigmoïde, comme la TF
+      Object Detection API.
+
+    Boîtes divisées par ``input_size`` (dans [0, 1]) avec ``normalized_boxes``, sinon en pixels.
+    """
+    import keras
+    from keras import layers, ops
+
+    if kind not in REHEADED_FORMATS:
+        raise KitError(f"Format « {kind} » inconnu : {', '.join(REHEADED_FORMATS)}.")
+    detector = load_detector(input_size, weights)
+    corners = _corner_boxes(detector, input_size, normalized_boxes, "boites_decodees")
+    if kind == "yolo":
+
+        class CenterSize(layers.Layer):
+            """[x1, y1, x2, y2] -> [cx, cy, w, h]."""
+
+            def call(self, xyxy):
+                return ops.concatenate(
+                    [(xyxy[..., :2] + xyxy[..., 2:]) / 2, xyxy[..., 2:] - xyxy[..., :2]], axis=-1
+                )
+
+        boxes = CenterSize(name="centres_tailles")(corners)
+        joined = layers.Concatenate(axis=-1, name="tete")(
+            [boxes, detector.get_layer("scores").output]
+        )
+        output = layers.Permute((2, 1), name="output0")(joined)
+        return keras.Model(detector.inputs[0], {"output0": output}, name="detecteur_yolo")
+
+    class SwapXY(layers.Layer):
+        """[x1, y1, x2, y2] -> [y1, x1, y2, x2]."""
+
+        def call(self, xyxy):
+            return ops.stack([xyxy[..., 1], xyxy[..., 0], xyxy[..., 3], xyxy[..., 2]], axis=-1)
+
+    outputs = {
+        "raw_detection_boxes": SwapXY(name="raw_detection_boxes")(corners),
+        "raw_detection_scores": layers.Identity(name="raw_detection_scores")(
+            detector.get_layer("logits").output
+        ),
+    }
+    return keras.Model(detector.inputs[0], outputs, name="detecteur_boites_scores")
+
+
+def export_reheaded_detector(
+    folder: Path,
+    kind: str,
+    input_size: int = INPUT_SIZE,
+    weights: Path = DETECTOR_WEIGHTS,
+    normalized_boxes: bool = True,
+) -> Path:
+    """Exporte :func:`build_reheaded_detector` en SavedModel (poids figés), avec son
+    ``detecteur.json`` et ``labels.txt``. Renvoie le chemin du dossier."""
+    model = build_reheaded_detector(kind, input_size, weights, normalized_boxes)
+    description = reheaded_description(kind, normalized_boxes)
+    return export_frozen(
+        model, folder, write_files=lambda staged: write_detector_files(staged, description)
     )
 
 

@@ -626,9 +626,11 @@ def _verdict(entry: dict, channels: int) -> tuple[bool, str]:
             f"{channels - 1}) ; {where}, fixée par les pixels : les scores tombent sous le pas "
             f"de quantification ({len(crushed)} canaux sous {MIN_SNR_DB:g} dB). Remèdes : "
             "réexportez le modèle avec des boîtes normalisées dans [0, 1] (divisées par la "
-            "taille de l'entrée) ; sinon gardez en flottant les dernières opérations de la tête "
-            "(quantize --keep-float MOTIF, noms donnés par la commande debug). --output-type "
-            "float32 n'aide pas : la concaténation est quantifiée avant son DEQUANTIZE."
+            "taille de l'entrée) ; sinon, en mode int8 (sortie flottante), gardez en flottant "
+            "la fin de la tête : la dernière opération de chaque branche, la concaténation et "
+            "ce qui la suit (quantize --keep-float MOTIF, noms donnés par la commande debug). "
+            "--output-type float32 n'aide pas : la concaténation est quantifiée avant son "
+            "DEQUANTIZE."
         )
     if crushed and len(crushed) < channels:
         return False, (
