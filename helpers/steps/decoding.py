@@ -395,7 +395,7 @@ def decode_candidates(outputs: dict, input_size, description: dict, num_labels: 
     kind = description["format"]
     outputs = {name: np.asarray(value, dtype=np.float32) for name, value in outputs.items()}
     if kind == "python":
-        return _python_candidates(outputs, input_size, description, decoder)
+        return _python_candidates(outputs, input_size, description, num_labels, decoder)
     if kind == "grille-centres":
         boxes = outputs[description["boxes"]].reshape(-1, 4)
         scores = outputs[description["scores"]]
@@ -430,7 +430,7 @@ def decode_candidates(outputs: dict, input_size, description: dict, num_labels: 
     return boxes, scores, None
 
 
-def _python_candidates(outputs, input_size, description, decoder):
+def _python_candidates(outputs, input_size, description, num_labels, decoder):
     decoder = decoder or load_decoder(description)
     file_name = description["decoder"]
     try:
@@ -458,7 +458,13 @@ def _python_candidates(outputs, input_size, description, decoder):
             "de l'entrée, scores (K,) dans [0, 1], classes (K,) à partir de 0) ; il a renvoyé "
             f"{_shapes_text(result)}."
         )
-    return boxes, scores.astype(np.float32), classes.astype(np.int64)
+    classes = classes.astype(np.int64)
+    if classes.size and (classes.min() < 0 or classes.max() >= num_labels):
+        raise KitError(
+            f"Le décodeur {file_name} rend des classes de {classes.min()} à {classes.max()} : "
+            f"il faut des indices de 0 à {num_labels - 1} (un par étiquette, à partir de 0)."
+        )
+    return boxes, scores.astype(np.float32), classes
 
 
 def _shapes_text(result) -> str:
