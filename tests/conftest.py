@@ -163,3 +163,52 @@ def two_output_model() -> bytes:
     from tiny_models import two_output_model
 
     return two_output_model(integer=True)
+
+
+class OwnDetectors:
+    """The demo detector re-headed into another tool's layout (``yolo``, ``boites-scores``,
+    ``yolo-pixels``: yolo with boxes in pixels, without description), as SavedModels, and their
+    ``.tflite`` files (``python -m helpers quantize``): each built on first use, once per run,
+    shared by the xdist workers."""
+
+    CALIBRATION = Path(__file__).resolve().parents[1] / "data" / "detection" / "calibration"
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def saved_model(self, kind: str) -> Path:
+        from helpers.demo.detector import export_reheaded_detector
+        from helpers.steps.decoding import DETECTOR_FILE
+
+        target = self.folder / kind
+        with _exclusive(self.folder / f"{kind}.lock"):
+            if not (target / "saved_model.pb").exists():
+                pixels = kind == "yolo-pixels"
+                export_reheaded_detector(
+                    target, "yolo" if pixels else kind, normalized_boxes=not pixels
+                )
+                if pixels:  # a student's model before they write its description
+                    (target / DETECTOR_FILE).unlink()
+        return target
+
+    def tflite(self, kind: str, mode: str = "int8-full", *options: str) -> Path:
+        from helpers.cli import main
+
+        model_dir = self.saved_model(kind)
+        suffix = "".join(f"_{o.strip('-').replace('|', '-')}" for o in options)
+        output = self.folder / f"{kind}_{mode}{suffix}.tflite"
+        with _exclusive(self.folder / f"{output.stem}.lock"):
+            if not output.exists():
+                argv = [str(model_dir), "--images", str(self.CALIBRATION), "--mode", mode]
+                assert main(["quantize", *argv, *options, "--output", str(output)]) == 0
+        return output
+
+
+@pytest.fixture(scope="session")
+def own_detectors(tmp_path_factory) -> OwnDetectors:
+    """The re-headed demo detectors (``OwnDetectors``), built in a temporary folder."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = shared / f"detecteurs_{os.environ.get('PYTEST_XDIST_TESTRUNUID', 'seul')}"
+    folder.mkdir(exist_ok=True)
+    return OwnDetectors(folder)
