@@ -556,3 +556,18 @@ def to_original_boxes(boxes_xywh, original_size, input_size, description: dict) 
         return (shifted / np.float32(scale)).astype(np.float32)
     factor = np.array([width / input_width, height / input_height] * 2, np.float32)
     return (boxes * factor).astype(np.float32)
+
+
+def to_input_boxes(boxes_xywh, original_size, input_size, description: dict) -> np.ndarray:
+    """L'inverse de :func:`to_original_boxes` : boîtes COCO de l'image d'origine -> en pixels de
+    l'entrée du modèle (pour dessiner les vraies boîtes sur l'image que voit le modèle)."""
+    boxes = np.asarray(boxes_xywh, dtype=np.float32).reshape(-1, 4)
+    height, width = original_size
+    input_height, input_width = input_size
+    if description.get("resize", "stretch") == "letterbox":
+        scale, _, _, top, left = letterbox_geometry(original_size, input_size)
+        return (boxes * np.float32(scale) + np.array([left, top, 0, 0], np.float32)).astype(
+            np.float32
+        )
+    factor = np.array([input_width / width, input_height / height] * 2, np.float32)
+    return (boxes * factor).astype(np.float32)
