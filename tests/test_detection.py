@@ -77,7 +77,7 @@ def test_description_names_the_missing_key(key):
     broken = {k: v for k, v in DESCRIPTION.items() if k != key}
     with pytest.raises(KitError, match=f"« {key} »"):
         check_detector_description(broken)
-    with pytest.raises(KitError, match="« format » vaut \"ssd\", un format inconnu"):
+    with pytest.raises(KitError, match='« format » vaut "ssd", un format inconnu'):
         check_detector_description({"format": "ssd"})
 
 
