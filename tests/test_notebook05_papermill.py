@@ -50,7 +50,7 @@ def test_notebook_05_reports_on_a_students_detector(kind, own_detectors, tmp_pat
         kernel_name="python3",
     )
     printed = _printed(json.loads(executed.read_text(encoding="utf-8")))
-    assert f'"format": "{kind}"' in printed and "Section 5 sautée" in printed
+    assert f"format = {kind}," in printed and "Section 5 sautée" in printed
     found = {mode: (map50, map50_95) for mode, map50, map50_95 in LINE.findall(printed)}
     assert set(found) == {"float32", "int8", "int8-full"}, printed
     labels = json.loads(own_detectors.tflite(kind).with_suffix(".json").read_text())["labels"]

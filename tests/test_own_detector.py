@@ -233,3 +233,29 @@ def test_compare_names_a_pixel_box_concatenation_on_channels_first(own_detectors
     assert "concaténation" not in on_anchors["verdict"]
     assert main(["compare", *argv, "--channel-axis", "3"]) == 2
     assert "--channel-axis 3" in capsys.readouterr().err
+
+
+def test_detector_option_wins_on_evaluate_and_bundle(own_detectors, tmp_path, capsys):
+    model = own_detectors.tflite("yolo")
+    described = json.loads(model.with_suffix(".json").read_text(encoding="utf-8"))["detector"]
+    stricter = _write(tmp_path / "strict.json", {**described, "score_threshold": 0.6})
+    bundle = tmp_path / "pi"
+    assert main(["bundle", str(model), "--output", str(bundle), "--detector", str(stricter)]) == 0
+    bundled = json.loads((bundle / model.with_suffix(".json").name).read_text(encoding="utf-8"))
+    assert bundled["detector"]["score_threshold"] == 0.6
+    wrong = _write(tmp_path / "faux.json", {**described, "output": "absente"})
+    argv = [str(model), "--images", str(TEST_IMAGES), "--annotations", str(ANNOTATIONS)]
+    assert main(["evaluate", *argv, "--detector", str(wrong)]) == 2
+    assert "« output » nomme la sortie « absente »" in capsys.readouterr().err
+
+
+def test_an_input_size_that_is_not_height_width_is_refused(own_detectors, tmp_path):
+    from helpers.base.errors import KitError
+    from helpers.core.runtime import open_tflite
+
+    model = tmp_path / "modele.tflite"
+    shutil.copy(own_detectors.tflite("yolo"), model)
+    metadata = json.loads(own_detectors.tflite("yolo").with_suffix(".json").read_text())
+    model.with_suffix(".json").write_text(json.dumps({**metadata, "input_size": "128x128"}))
+    with pytest.raises(KitError, match="« input_size » vaut '128x128'"):
+        open_tflite(model)

@@ -448,9 +448,10 @@ def open_tflite(
     check_normalization(normalization)
     interpreter = load_interpreter(content, num_threads, default_delegates)
     size = channels = None
+    recorded = metadata_input_size(metadata, name)  # checked even when the model's is fixed
     if image_input:
         if input_size is None and _fixed_input_size(interpreter) is None:
-            input_size = metadata_input_size(metadata, name)
+            input_size = recorded
         height, width, channels = check_image_input(interpreter, input_size)
         size = (height, width)
     labels = metadata.get("labels")

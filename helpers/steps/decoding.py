@@ -87,7 +87,7 @@ def check_detector_description(description, where: str = DETECTOR_FILE) -> dict:
     Clés communes ``format``, ``score_threshold``, ``iou_threshold``, ``max_detections``,
     ``resize`` (``stretch`` par défaut, ou ``letterbox`` avec ``pad_value``), puis celles du
     format. Une clé inconnue, manquante ou du mauvais type donne une erreur en français qui
-    nomme la clé et ce qu'il faut écrire. Introduit dans le notebook 05.
+    nomme la clé et ce qu'il faut écrire.
     """
     if not isinstance(description, dict):
         raise KitError(

@@ -51,7 +51,6 @@ def decode_detections(
 
     Boîtes en pixels au format COCO ``[x, y, largeur, hauteur]``, rognées à l'image ; classes
     dans l'ordre des étiquettes. NMS classe par classe, puis les ``max_detections`` meilleures.
-    Introduit dans le notebook 05.
     """
     description = {**description, "format": DETECTOR_FORMAT, "boxes": "b", "scores": "s"}
     outputs = {"b": np.asarray(boxes)[None], "s": np.asarray(scores)[None]}
