@@ -258,7 +258,8 @@ def test_letterbox_pads_with_pad_value_and_boxes_map_back():
 @pytest.mark.parametrize("resize", ["stretch", "letterbox"])
 @pytest.mark.parametrize("mode", ["RGB", "L", "RGBA", "P", "I;16"])
 @pytest.mark.parametrize("dtype", ["float32", "int8", "uint8"])
-def test_pi_input_tensor_is_byte_equal_to_helpers(tmp_path, resize, mode, dtype):
+@pytest.mark.parametrize("channels", [3, 1])
+def test_pi_input_tensor_is_byte_equal_to_helpers(tmp_path, resize, mode, dtype, channels):
     rng = np.random.default_rng(len(mode))
     if mode == "I;16":
         image = Image.fromarray(rng.integers(0, 65536, (37, 90), dtype=np.uint16))
@@ -269,14 +270,14 @@ def test_pi_input_tensor_is_byte_equal_to_helpers(tmp_path, resize, mode, dtype)
     scale, zero_point = (
         (0.0, 0) if dtype == "float32" else (2 / 255, -1 if dtype == "int8" else 127)
     )
-    detail = {"name": "image", "shape": np.array([1, 64, 48, 3]), "dtype": np.dtype(dtype)}
+    detail = {"name": "image", "shape": np.array([1, 64, 48, channels]), "dtype": np.dtype(dtype)}
     detail["quantization"] = (scale, zero_point)
     description = {"resize": resize, "pad_value": 114}
     with Image.open(path) as opened:
         opened.load()
-        fitted = pi.fit_image(opened, 64, 48, description)
+        fitted = pi.fit_image(opened, 64, 48, description, channels)
         from_pi = pi_classer.input_tensor(fitted, detail, -1.0, 1.0)
-    pixels = read_image(path, (64, 48), 3, resize, 114)
+    pixels = read_image(path, (64, 48), channels, resize, 114)
     from_helpers = quantize(normalize(pixels, "symmetric")[None], detail)
     assert from_pi.dtype == from_helpers.dtype
     assert np.array_equal(from_pi, from_helpers)

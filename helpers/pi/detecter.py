@@ -105,7 +105,7 @@ class Detector:
     def prepare(self, image: Image.Image) -> np.ndarray:
         """Image PIL -> tenseur d'entrée : couleurs, taille (étirée ou « letterbox »),
         normalisation, quantification."""
-        image = fit_image(image, self.height, self.width, self.description)
+        image = fit_image(image, self.height, self.width, self.description, self.channels)
         return shared.input_tensor(image, self.input_detail, self.low, self.high)
 
     def raw_outputs(self, tensor: np.ndarray) -> tuple[dict, float]:
@@ -170,7 +170,9 @@ def letterbox_geometry(original_size, input_size):
     return scale, new_height, new_width, top, left
 
 
-def fit_image(image: Image.Image, height: int, width: int, description: dict) -> Image.Image:
+def fit_image(
+    image: Image.Image, height: int, width: int, description: dict, channels: int = 3
+) -> Image.Image:
     """« letterbox » : l'image centrée, proportions gardées, marges de ``pad_value`` ; sinon
     telle quelle (``input_tensor`` l'étire)."""
     if description.get("resize", "stretch") != "letterbox" or image.size == (width, height):
@@ -178,7 +180,7 @@ def fit_image(image: Image.Image, height: int, width: int, description: dict) ->
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
         wide = np.asarray(image, dtype=np.uint32)  # 16-bit grey: the 8 most significant bits
         image = Image.fromarray((wide >> 8).clip(0, 255).astype(np.uint8), mode="L")
-    image = image.convert("RGB" if image.mode not in ("L",) else "L")
+    image = image.convert("RGB" if channels == 3 else "L")
     _, new_height, new_width, top, left = letterbox_geometry(
         (image.height, image.width), (height, width)
     )

@@ -306,18 +306,15 @@ def check_description_outputs(description: dict, output_shapes: dict, labels, wh
         objectness = description["objectness"]
         if yolo_channel_axis(shape, num_labels, objectness) is None:
             expected = 4 + int(objectness) + num_labels
-            other = 4 + int(not objectness) + num_labels
-            hint = (
-                f'"objectness": {str(not objectness).lower()}'
-                if yolo_channel_axis(shape, num_labels, not objectness)
-                else f"un fichier d'étiquettes de {max(shape[1:]) - 4 - int(objectness)} ou "
-                f"{min(shape[1:]) - 4 - int(objectness)} lignes, ou le bon modèle"
-            )
+            if yolo_channel_axis(shape, num_labels, not objectness):
+                hint = f'"objectness": {str(not objectness).lower()}'
+            else:
+                hint = "le fichier d'étiquettes de ce modèle (une ligne par classe)"
             raise KitError(
                 f"{where} : la sortie « {name} » a la forme {tuple(shape)} ; avec "
                 f"{num_labels} étiquettes, le format yolo attend un axe de {expected} canaux "
-                f"(4 coordonnées{' + objectness' if objectness else ''} + {num_labels} scores"
-                f"{'' if other == expected else ''}). Vérifiez les étiquettes ou écrivez {hint}."
+                f"(4 coordonnées{' + objectness' if objectness else ''} + {num_labels} "
+                f"scores). Vérifiez les étiquettes, ou écrivez {hint}."
             )
         return {"output": name}
     boxes, scores = output("boxes", description["boxes"]), output("scores", description["scores"])
