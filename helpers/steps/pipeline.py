@@ -25,7 +25,11 @@ from helpers.steps.debugging import (
     make_debugger,
     quantize_keeping_float,
 )
-from helpers.steps.decoding import read_detector_description
+from helpers.steps.decoding import (
+    DETECTOR_FILE,
+    check_description_outputs,
+    read_detector_description,
+)
 from helpers.steps.detection import check_converted_detector, detector_labels
 from helpers.steps.export import build_metadata, check_output_path, write_model
 from helpers.steps.inspection import inspect_model
@@ -127,6 +131,10 @@ def quantize_model(
     # Loaded once: its input is checked here, and the same model is converted.
     model = load_saved_model(model_dir)
     height, width, channels = model.input.image_shape(settings.input_size)
+    if detector is not None:  # its outputs and labels, before converting anything
+        check_description_outputs(
+            detector, _output_shapes(model), read_labels(labels_file), DETECTOR_FILE
+        )
     dataset = None
     if settings.mode in INTEGER_MODES:
         dataset, warned = _calibration_dataset(
@@ -236,6 +244,15 @@ def _convert(model, settings: QuantizeSettings, dataset):
         settings.output_type,
     )
     return model_bytes, report, []
+
+
+def _output_shapes(model) -> dict[str, list[int]]:
+    """The SavedModel's output shapes by name, a free batch axis counted as 1 (as converted)."""
+    outputs = model.signature.structured_outputs
+    return {
+        name: [1 if n is None else int(n) for n in outputs[name].shape]
+        for name in model.output_names
+    }
 
 
 def _model_labels(labels_file: Path | None, model_bytes: bytes):
