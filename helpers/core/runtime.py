@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from helpers.base.errors import KitError, quiet_tensorflow
-from helpers.core.models import (
+from helpers.core.inputs import (
     check_size,
     image_input_shape,
     several_inputs_error,

@@ -27,7 +27,8 @@ from tqdm import tqdm
 
 from helpers.base.errors import KitError
 from helpers.core.images import check_normalization, is_image_file, normalize, read_image
-from helpers.core.models import check_saved_model_dir, check_size, load_saved_model
+from helpers.core.inputs import check_size
+from helpers.core.models import check_saved_model_dir, load_saved_model
 
 DEFAULT_MIN_IMAGES = 100  # the capsule's minimum
 DEFAULT_MAX_SAMPLES = 500  # TensorFlow recommends about 100 to 500 calibration samples

@@ -31,7 +31,7 @@ from helpers.base.paths import (
 )
 from helpers.base.units import format_count, format_size, french, json_text
 from helpers.core.images import check_labels, check_normalization, read_labels
-from helpers.core.models import image_input_shape
+from helpers.core.inputs import image_input_shape
 from helpers.core.runtime import (
     describe_tensor,
     load_interpreter,
