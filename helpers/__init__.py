@@ -8,9 +8,10 @@ Le paquet est rangé en étages ; chaque dossier en est un, du bas vers le haut 
 ``base``           ``errors`` (``KitError``, silence de TensorFlow), ``paths``
                    (chemins du dépôt, écriture atomique), ``units`` (nombres à la
                    française), ``environment`` (versions)                             00
-``core``           ``images`` (lecture, normalisation, étiquettes), ``models`` (le
-                   SavedModel et la règle unique de son entrée image), ``runtime``
-                   (LiteRT : charger, exécuter, valeurs quantifiées, ``FILE.json``)  00, 03
+``core``           ``images`` (lecture, normalisation, étiquettes), ``inputs`` (la
+                   règle unique de l'entrée image d'un modèle), ``models`` (le
+                   SavedModel), ``runtime`` (LiteRT : charger, exécuter, valeurs
+                   quantifiées, ``FILE.json``)                                        00, 03
 ``steps``          une étape du cours par module : ``calibration``, ``decoding``
                    (descriptions de détecteurs, décodage, NMS), ``inspection``,
                    ``quantization``, ``debugging``, ``quantizer_engine``,
@@ -40,7 +41,7 @@ __version__ = "0.1.0"
 # The table above, as data: each tier with its modules, in the order they may import each other.
 TIERS = (
     ("base", ("errors", "paths", "units", "environment")),
-    ("core", ("images", "models", "runtime")),
+    ("core", ("images", "inputs", "models", "runtime")),
     (
         "steps",
         (

@@ -15,7 +15,7 @@ from helpers.base.environment import check_environment, describe_machine
 from helpers.base.errors import KitError, quiet_tensorflow
 from helpers.base.units import format_percent, format_size, json_text
 from helpers.core.images import NORMALIZATIONS, read_labels
-from helpers.core.models import check_size
+from helpers.core.inputs import check_size
 from helpers.core.runtime import (
     metadata_path,
     read_metadata,

@@ -21,7 +21,12 @@ DEMO_MODEL_DIR = DATA_DIR / "modele_demo"
 DEMO_MODEL_RECORD = DATA_DIR / "modele_demo.json"
 # The model that loses accuracy in int8-full (notebook 06, helpers.demo.fragile).
 FRAGILE_MODEL_DIR = DATA_DIR / "modele_fragile"
-# The demo detector's variants that notebook 05 loads (helpers.demo.detector, exported once).
+# The detection scenes and the demo detector of notebook 05 (helpers.demo.detector).
+DETECTION_DIR = DATA_DIR / "detection"
+DEMO_DETECTOR_DIR = DATA_DIR / "detecteur_demo"
+DEMO_DETECTOR_WEIGHTS = DATA_DIR / "detecteur_demo.weights.h5"
+DEMO_DETECTOR_RECORD = DATA_DIR / "detecteur_demo.json"
+# The demo detector's variants that notebook 05 loads (exported once, with the same weights).
 DEMO_DETECTOR_VARIANTS_DIR = DATA_DIR / "detecteur_demo_variantes"
 # Everything the notebooks and commands produce goes here (git-ignored).
 OUTPUT_DIR = ROOT / "sorties"

@@ -28,6 +28,11 @@ def format_percent(ratio: float, digits: int = 2) -> str:
     return f"{french(100 * ratio, f'.{digits}f')} %"
 
 
+def format_count(count: int) -> str:
+    """Un entier avec ses milliers séparés par une espace : « 437 512 »."""
+    return f"{count:,}".replace(",", " ")
+
+
 def format_ms(milliseconds: float, digits: int = 2) -> str:
     """Une durée en millisecondes : « 0,14 ms »."""
     return f"{french(milliseconds, f'.{digits}f')} ms"

@@ -18,7 +18,7 @@ import numpy as np
 
 from helpers.base.errors import KitError, quiet_tensorflow
 from helpers.core.images import check_normalization
-from helpers.core.models import (
+from helpers.core.inputs import (
     image_input_shape,
     several_inputs_error,
     several_outputs_error,

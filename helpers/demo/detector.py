@@ -53,7 +53,14 @@ import numpy as np
 from PIL import Image
 
 from helpers.base.errors import KitError
-from helpers.base.paths import DATA_DIR, DEMO_DETECTOR_VARIANTS_DIR
+from helpers.base.paths import (
+    DATA_DIR,
+    DEMO_DETECTOR_VARIANTS_DIR,
+    DETECTION_DIR,
+)
+from helpers.base.paths import DEMO_DETECTOR_DIR as DETECTOR_DIR
+from helpers.base.paths import DEMO_DETECTOR_RECORD as DETECTOR_RECORD
+from helpers.base.paths import DEMO_DETECTOR_WEIGHTS as DETECTOR_WEIGHTS
 from helpers.base.units import json_text
 from helpers.core.models import export_frozen, replace_folder
 from helpers.demo import data as demo_data
@@ -77,10 +84,6 @@ _MAX_BOX_IOU = 0.4  # two objects never overlap more than this (NMS at 0.5 keeps
 _SPLIT_IDS = {"entrainement": 0, "calibration": 1, "test": 2}
 _STREAM = 7  # separates these random streams from those of demo_data (classification)
 
-DETECTION_DIR = DATA_DIR / "detection"
-DETECTOR_DIR = DATA_DIR / "detecteur_demo"
-DETECTOR_WEIGHTS = DATA_DIR / "detecteur_demo.weights.h5"
-DETECTOR_RECORD = DATA_DIR / "detecteur_demo.json"
 # The SavedModels notebook 05 loads instead of exporting them (see export_detector_variants).
 DETECTOR_VARIANTS_DIR = DEMO_DETECTOR_VARIANTS_DIR
 VARIANT_CONCATENATED = "concatene"  # one output, boxes in pixels, 128x128

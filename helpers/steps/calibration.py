@@ -34,7 +34,8 @@ from helpers.core.images import (
     normalize,
     read_image,
 )
-from helpers.core.models import check_saved_model_dir, check_size, load_saved_model
+from helpers.core.inputs import check_size
+from helpers.core.models import check_saved_model_dir, load_saved_model
 
 DEFAULT_MIN_IMAGES = 100  # the capsule's minimum
 DEFAULT_MAX_SAMPLES = 500  # TensorFlow recommends about 100 to 500 calibration samples

@@ -29,9 +29,9 @@ from helpers.base.paths import (
     remove_empty_folders,
     write_atomically,
 )
-from helpers.base.units import format_size, french, json_text
+from helpers.base.units import format_count, format_size, french, json_text
 from helpers.core.images import check_labels, check_normalization, read_labels
-from helpers.core.models import image_input_shape
+from helpers.core.inputs import image_input_shape
 from helpers.core.runtime import (
     describe_tensor,
     load_interpreter,
@@ -347,7 +347,7 @@ def show_verification(report: dict) -> None:
             f"mêmes sorties que le modèle en mémoire sur {report['num_images']} images",
         ),
     ]
-    print(f"{report['file']} ({report['size_bytes']:,} octets)".replace(",", " "))
+    print(f"{report['file']} ({format_count(report['size_bytes'])} octets)")
     for key, text in lines:
         if report[key] is not None:
             print(f"  {marks[report[key]]} {text}")
