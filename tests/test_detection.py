@@ -68,7 +68,7 @@ def test_nms_keeps_the_best_of_overlapping_boxes_and_separate_ones():
 
 def test_wrong_output_sizes_are_explained():
     boxes, scores = _raw_outputs([])
-    with pytest.raises(KitError, match="grille au pas de 8"):
+    with pytest.raises(KitError, match="une case tous les 8 pixels"):
         decode_detections(boxes, scores, (64, 64), DESCRIPTION)
 
 

@@ -5,7 +5,7 @@ Ce script est autonome : il ne dépend que de numpy, Pillow et ai-edge-litert (L
 picamera2 pour la caméra. Il lit, dans le dossier où il se trouve, le modèle ``.tflite``, ses
 métadonnées (même nom, extension ``.json`` : normalisation, taille, et sous la clé
 ``detector`` comment décoder les sorties) et ``labels.txt``. Le décodage des boîtes et la
-suppression des non-maxima (NMS) se font ici, en numpy : ils n'ont pas de version entière.
+suppression des non-maxima (NMS) se font ici, en numpy et en flottant (par choix : ils sont légers).
 
 Exemples :
     python3 detecter.py images/                  # chaque image PNG ou JPEG du dossier

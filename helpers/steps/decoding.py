@@ -351,8 +351,8 @@ def check_description_outputs(description: dict, output_shapes: dict, labels, wh
 def decode_grid_boxes(raw_boxes: np.ndarray, cells: np.ndarray, grid_width: int, stride: int):
     """Régression brute d'une case -> boîte ``[x1, y1, x2, y2]`` en pixels.
 
-    Centre = (colonne + 0,5 + dx, ligne + 0,5 + dy) × pas de la grille ; largeur = exp(tw) ×
-    pas, hauteur = exp(th) × pas. Les cases sont numérotées ligne par ligne.
+    Centre = (colonne + 0,5 + dx, ligne + 0,5 + dy) × écart de la grille (``stride``, en pixels) ;
+    largeur = exp(tw) × écart, hauteur = exp(th) × écart. Les cases sont numérotées ligne par ligne.
     """
     raw_boxes = np.asarray(raw_boxes, dtype=np.float32)
     rows, cols = np.divmod(np.asarray(cells), grid_width)
@@ -401,8 +401,8 @@ def decode_candidates(outputs: dict, input_size, description: dict, num_labels: 
         cells = (height // stride) * (width // stride)
         if boxes.shape[0] != cells or scores.shape[0] != cells:
             raise KitError(
-                f"Sorties inattendues pour une image {height}×{width} (grille au pas de "
-                f"{stride}) : {boxes.shape[0]} boîtes et {scores.shape[0]} scores au lieu de "
+                f"Sorties inattendues pour une image {height}×{width} (une case tous les "
+                f"{stride} pixels) : {boxes.shape[0]} boîtes et {scores.shape[0]} scores au lieu de "
                 f"{cells}."
             )
         corners = decode_grid_boxes(boxes, np.arange(cells), width // stride, stride)

@@ -1,7 +1,7 @@
 """Le détecteur d'objets : l'exécuter sur des images, décoder ses sorties, mesurer sa mAP.
 
-Le décodage des boîtes et la suppression des non-maxima (NMS) n'ont pas de noyau entier et
-restent en flottant, sur le processeur, en numpy ; la description du détecteur
+Le décodage des boîtes et la suppression des non-maxima (NMS) restent en flottant, sur le
+processeur, en numpy, par choix (ils sont légers et la position des boîtes y gagne) ; la description du détecteur
 (``detecteur.json``, voir :mod:`helpers.steps.decoding`) dit comment faire et est recopiée par
 ``quantize`` dans les métadonnées du ``.tflite`` (clé ``detector``) : le ``.tflite`` se décode
 ensuite sans le kit. La mAP est celle de COCO, calculée par pycocotools à partir d'annotations

@@ -441,8 +441,8 @@ def _outputs_text(description: dict) -> str:
     kind = description.get("format")
     if kind == "grille-centres":
         return (
-            f"`{description['boxes']}` (la régression brute de chaque case d'une grille au pas "
-            f"de {description['stride']} pixels) et `{description['scores']}` (la probabilité "
+            f"`{description['boxes']}` (la régression brute de chaque case d'une grille, une case "
+            f"tous les {description['stride']} pixels) et `{description['scores']}` (la probabilité "
             "de chaque étiquette)"
         )
     if kind == "yolo":
