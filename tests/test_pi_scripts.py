@@ -473,11 +473,20 @@ def test_detecter_mesurer_times_preparation_inference_and_decoding(tmp_path, cap
 FRAME_COLOR = (200, 120, 40)
 
 
+def _color_frame() -> np.ndarray:
+    frame = np.zeros((480, 640, 4), dtype=np.uint8)
+    frame[..., :3] = FRAME_COLOR
+    frame[..., 3] = 255
+    return frame
+
+
 class _ColorCamera:
-    """Stands in for picamera2.Picamera2: 640×480 frames of one colour, R, G, B in that order
-    (what libcamera's "BGR888" gives), with a fourth padding channel as XRGB8888 would."""
+    """Stands in for picamera2.Picamera2: 640×480 frames (``frame``, by default one colour), R,
+    G, B in that order (what libcamera's "BGR888" gives), with a fourth padding channel as
+    XRGB8888 would."""
 
     instances: list = []
+    frame = staticmethod(_color_frame)
 
     def __init__(self):
         self.configuration, self.started, self.closed, self.captures = None, False, False, 0
@@ -494,10 +503,7 @@ class _ColorCamera:
 
     def capture_array(self, stream="main"):
         self.captures += 1
-        frame = np.zeros((480, 640, 4), dtype=np.uint8)
-        frame[..., :3] = FRAME_COLOR
-        frame[..., 3] = 255
-        return frame
+        return self.frame()
 
     def stop(self):
         self.started = False
@@ -531,3 +537,31 @@ def test_detecter_reads_camera_frames_in_rgb_order_and_numbers_them(tmp_path, mo
     assert len(fed) == 3 and fed[0].shape == (1, 128, 128, 3)
     expected = np.array(FRAME_COLOR, dtype=np.int16) - 128
     assert np.array_equal(np.unique(fed[0].reshape(-1, 3), axis=0), expected[None])
+
+
+def test_detecter_camera_boxes_are_in_pixels_of_the_central_square(tmp_path, monkeypatch, capsys):
+    """A test scene in the middle 480×480 of the frame: the boxes are the scene's own, in the
+    square's pixels (what the bundle's README says), not in the whole frame's."""
+    model = _detector_bundle_model(tmp_path)
+    scene_path = DETECTION_DIR / "test" / "test_000.jpg"
+    with Image.open(scene_path) as scene:
+        square = np.asarray(scene.convert("RGB").resize((480, 480), Image.NEAREST))
+    frame = np.zeros((480, 640, 3), dtype=np.uint8)
+    frame[:, 80:560] = square
+    monkeypatch.setattr(_ColorCamera, "frame", staticmethod(lambda: frame))
+    monkeypatch.setitem(sys.modules, "picamera2", types.SimpleNamespace(Picamera2=_ColorCamera))
+    monkeypatch.setattr(classer.time, "sleep", lambda seconds: None)
+    assert detecter.main(["--camera", "--modele", str(model), "--nombre", "1", "--json"]) == 0
+    (from_camera,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    folder = tmp_path / "scene"
+    folder.mkdir()
+    shutil.copy(scene_path, folder)
+    assert detecter.main([str(folder), "--modele", str(model), "--json"]) == 0
+    (from_file,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert from_file["detections"], "the scene should hold objects"
+    assert [d["index"] for d in from_camera["detections"]] == [
+        d["index"] for d in from_file["detections"]
+    ]
+    camera_boxes = np.array([d["box"] for d in from_camera["detections"]])
+    file_boxes = np.array([d["box"] for d in from_file["detections"]]) * (480 / 128)
+    np.testing.assert_allclose(camera_boxes, file_boxes, atol=8)  # 8 of 480 pixels

@@ -2,10 +2,11 @@
 """Détecte des objets avec un modèle TensorFlow Lite, sur la Raspberry Pi (ou tout autre ordinateur).
 
 Ce script est autonome : il ne dépend que de numpy, Pillow et LiteRT (``ai-edge-litert``, ou
-``tflite_runtime``), plus picamera2 pour la caméra, et de ``classer.py`` posé à côté. Il lit, dans le dossier où il se trouve, le modèle ``.tflite``, ses
-métadonnées (même nom, extension ``.json`` : normalisation, taille, et sous la clé
-``detector`` comment décoder les sorties) et ``labels.txt``. Le décodage des boîtes et la
-suppression des non-maxima (NMS) se font ici, en numpy : ils n'ont pas de version entière.
+``tflite_runtime``), plus picamera2 pour la caméra, et de ``classer.py`` posé à côté. Il lit,
+dans le dossier où il se trouve, le modèle ``.tflite``, ses métadonnées (même nom, extension
+``.json`` : normalisation, taille, et sous la clé ``detector`` comment décoder les sorties) et
+``labels.txt``. Le décodage des boîtes et la suppression des non-maxima (NMS) se font ici, en
+numpy : ils n'ont pas de version entière.
 
 Exemples :
     python3 detecter.py images/                  # chaque image PNG ou JPEG du dossier
