@@ -20,7 +20,7 @@ détecteur de démonstration à 128×128, sa taille d'entraînement, sur data/de
 Objectif : int8-full au moins 1,3 fois plus rapide que float32 à 1 fil, sur le détecteur de
 référence à 320×320 (mesurés dans la même exécution). Le tableau s'affiche quoi qu'il arrive.
 Cette machine n'est pas une Raspberry Pi : sur la Pi, ``detecter.py --mesurer N`` mesure.
-Lancement : ``python bench/bench_detector.py [--runs N]`` (une dizaine de minutes sur 2 cœurs).
+Lancement : ``python bench/bench_detector.py [--runs N]`` (environ cinq minutes sur 2 cœurs).
 """
 
 from __future__ import annotations

@@ -322,65 +322,26 @@ def test_bundle_command_without_metadata_warns_about_the_assumed_normalization(
     assert "Dossier prêt : pi/" in captured.out
 
 
-class _FakeCamera:
-    """Stands in for picamera2.Picamera2: 640×480 frames, left half red, right half blue."""
-
-    instances: list = []
-
-    def __init__(self):
-        self.configuration, self.started, self.closed, self.captures = None, False, False, 0
-        _FakeCamera.instances.append(self)
-
-    def create_preview_configuration(self, main):
-        return {"main": main}
-
-    def configure(self, configuration):
-        self.configuration = configuration
-
-    def start(self):
-        self.started = True
-
-    def capture_array(self, stream="main"):
-        self.captures += 1
-        frame = np.zeros((480, 640, 3), dtype=np.uint8)
-        frame[:, :320, 0] = 255
-        frame[:, 320:, 2] = 255
-        return frame
-
-    def stop(self):
-        self.started = False
-
-    def close(self):
-        self.closed = True
-
-
 def test_script_classifies_camera_frames_when_picamera2_is_present(
     tmp_path, written_model, monkeypatch, capsys
 ):
-    import types
+    import fake_picamera2
 
     from helpers.pi import classer as pi_classifier
 
-    _FakeCamera.instances.clear()
-    monkeypatch.setitem(sys.modules, "picamera2", types.SimpleNamespace(Picamera2=_FakeCamera))
-    monkeypatch.setattr(pi_classifier.time, "sleep", lambda seconds: None)
+    frame = np.zeros((480, 640, 3), dtype=np.uint8)
+    frame[:, :320, 0] = 255  # left half red, right half blue
+    frame[:, 320:, 2] = 255
+    camera_class = fake_picamera2.install(monkeypatch, pi_classifier, frame)
     # No folder given: the camera is used because picamera2 imports.
-    status = pi_classifier.main(
-        [
-            "--modele",
-            str(written_model),
-            "--etiquettes",
-            str(LABELS_FILE),
-            "--nombre",
-            "3",
-            "--json",
-        ]
-    )
+    arguments = ["--modele", str(written_model), "--etiquettes", str(LABELS_FILE)]
+    status = pi_classifier.main([*arguments, "--nombre", "3", "--json"])
     assert status == 0
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [record["image"] for record in records] == ["camera_0000", "camera_0001", "camera_0002"]
+    assert [record["frame"] for record in records] == [0, 1, 2]
     assert all(record["label"] in LABELS for record in records)
-    (camera,) = _FakeCamera.instances
+    (camera,) = camera_class.instances
     assert camera.configuration["main"] == {"size": (640, 480), "format": "BGR888"}
     assert camera.captures == 3 and camera.closed and not camera.started
 

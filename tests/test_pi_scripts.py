@@ -13,6 +13,7 @@ import sys
 import types
 from pathlib import Path
 
+import fake_picamera2
 import numpy as np
 import pytest
 from PIL import Image
@@ -276,6 +277,10 @@ def int8_full_model(tmp_path, raw_tflite_models) -> Path:
     return model
 
 
+def _classer_arguments(images: Path, model: Path, *more: str) -> list[str]:
+    return [str(images), "--modele", str(model), "--etiquettes", str(LABELS_FILE), *more]
+
+
 @pytest.fixture
 def two_images(tmp_path) -> Path:
     folder = tmp_path / "deux"
@@ -301,18 +306,9 @@ def test_classer_mesurer_cycles_the_folder_and_prints_one_json_object(
     int8_full_model, two_images, capsys, monkeypatch
 ):
     calls = _count_calls(monkeypatch, classer.Classifier, "prepare")
-    arguments = [
-        str(two_images),
-        "--modele",
-        str(int8_full_model),
-        "--etiquettes",
-        str(LABELS_FILE),
-        "--fils",
-        "1",
-        "--mesurer",
-        "7",
-        "--json",
-    ]
+    arguments = _classer_arguments(
+        two_images, int8_full_model, "--fils", "1", "--mesurer", "7", "--json"
+    )
     assert classer.main(arguments) == 0
     (line,) = capsys.readouterr().out.splitlines()
     summary = json.loads(line)
@@ -330,17 +326,7 @@ def test_classer_mesurer_cycles_the_folder_and_prints_one_json_object(
 
 
 def test_classer_mesurer_prints_stages_in_french(int8_full_model, two_images, capsys):
-    arguments = [
-        str(two_images),
-        "--modele",
-        str(int8_full_model),
-        "--etiquettes",
-        str(LABELS_FILE),
-        "--fils",
-        "1",
-        "--mesurer",
-        "3",
-    ]
+    arguments = _classer_arguments(two_images, int8_full_model, "--fils", "1", "--mesurer", "3")
     assert classer.main(arguments) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].endswith("1 fil(s), préparation entière (q = p − 128).")
@@ -469,54 +455,21 @@ def test_detecter_mesurer_times_preparation_inference_and_decoding(tmp_path, cap
     ]
 
 
-# Each channel its own value: a swapped R and B changes what the model is fed.
+# Each channel its own value: a swapped R and B changes what the model is fed. A fourth padding
+# channel, as XRGB8888 frames have.
 FRAME_COLOR = (200, 120, 40)
-
-
-def _color_frame() -> np.ndarray:
-    frame = np.zeros((480, 640, 4), dtype=np.uint8)
-    frame[..., :3] = FRAME_COLOR
-    frame[..., 3] = 255
-    return frame
-
-
-class _ColorCamera:
-    """Stands in for picamera2.Picamera2: 640×480 frames (``frame``, by default one colour), R,
-    G, B in that order (what libcamera's "BGR888" gives), with a fourth padding channel as
-    XRGB8888 would."""
-
-    instances: list = []
-    frame = staticmethod(_color_frame)
-
-    def __init__(self):
-        self.configuration, self.started, self.closed, self.captures = None, False, False, 0
-        _ColorCamera.instances.append(self)
-
-    def create_preview_configuration(self, main):
-        return {"main": main}
-
-    def configure(self, configuration):
-        self.configuration = configuration
-
-    def start(self):
-        self.started = True
-
-    def capture_array(self, stream="main"):
-        self.captures += 1
-        return self.frame()
-
-    def stop(self):
-        self.started = False
-
-    def close(self):
-        self.closed = True
+COLOR_FRAME = np.concatenate(
+    [
+        np.broadcast_to(np.array(FRAME_COLOR, np.uint8), (480, 640, 3)),
+        np.full((480, 640, 1), 255, np.uint8),
+    ],
+    axis=-1,
+)
 
 
 def test_detecter_reads_camera_frames_in_rgb_order_and_numbers_them(tmp_path, monkeypatch, capsys):
     model = _detector_bundle_model(tmp_path)
-    _ColorCamera.instances.clear()
-    monkeypatch.setitem(sys.modules, "picamera2", types.SimpleNamespace(Picamera2=_ColorCamera))
-    monkeypatch.setattr(classer.time, "sleep", lambda seconds: None)
+    camera_class = fake_picamera2.install(monkeypatch, classer, COLOR_FRAME)
     fed = []
     original = detecter.Detector.raw_outputs
 
@@ -530,7 +483,7 @@ def test_detecter_reads_camera_frames_in_rgb_order_and_numbers_them(tmp_path, mo
     assert [r["frame"] for r in records] == [0, 1, 2]
     assert [r["image"] for r in records] == ["camera_0000", "camera_0001", "camera_0002"]
     assert all(isinstance(r["detections"], list) for r in records)
-    (camera,) = _ColorCamera.instances
+    (camera,) = camera_class.instances
     assert camera.configuration["main"] == {"size": (640, 480), "format": "BGR888"}
     assert camera.captures == 3 and camera.closed and not camera.started
     # What the model sees: each channel the frame's colour, quantized (int8: p − 128).
@@ -548,9 +501,7 @@ def test_detecter_camera_boxes_are_in_pixels_of_the_central_square(tmp_path, mon
         square = np.asarray(scene.convert("RGB").resize((480, 480), Image.NEAREST))
     frame = np.zeros((480, 640, 3), dtype=np.uint8)
     frame[:, 80:560] = square
-    monkeypatch.setattr(_ColorCamera, "frame", staticmethod(lambda: frame))
-    monkeypatch.setitem(sys.modules, "picamera2", types.SimpleNamespace(Picamera2=_ColorCamera))
-    monkeypatch.setattr(classer.time, "sleep", lambda seconds: None)
+    fake_picamera2.install(monkeypatch, classer, frame)
     assert detecter.main(["--camera", "--modele", str(model), "--nombre", "1", "--json"]) == 0
     (from_camera,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     folder = tmp_path / "scene"
@@ -565,3 +516,13 @@ def test_detecter_camera_boxes_are_in_pixels_of_the_central_square(tmp_path, mon
     camera_boxes = np.array([d["box"] for d in from_camera["detections"]])
     file_boxes = np.array([d["box"] for d in from_file["detections"]]) * (480 / 128)
     np.testing.assert_allclose(camera_boxes, file_boxes, atol=8)  # 8 of 480 pixels
+
+
+def test_mesurer_with_the_camera_takes_n_frames_after_the_warm_up(tmp_path, monkeypatch, capsys):
+    model = _detector_bundle_model(tmp_path)
+    camera_class = fake_picamera2.install(monkeypatch, classer, COLOR_FRAME)
+    assert detecter.main(["--camera", "--modele", str(model), "--mesurer", "3", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["source"] == "camera" and summary["images"] == 3
+    (camera,) = camera_class.instances
+    assert camera.captures == 3 + classer.WARMUP_RUNS and camera.closed

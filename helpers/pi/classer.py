@@ -766,10 +766,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def script_main(parser: argparse.ArgumentParser, run_script, argv: list[str] | None) -> int:
+    """La fin commune des deux scripts : options lues, ``run_script(args)``, et les erreurs
+    d'entrée affichées « Erreur : ... » (code 2), sans trace Python."""
+    args = parser.parse_args(argv)
     try:
-        return run(args)
+        return run_script(args)
     except UsageError as error:
         print(f"Erreur : {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -780,6 +782,10 @@ def main(argv: list[str] | None = None) -> int:
         # Python would fail again while flushing stdout at exit (see the signal module docs).
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return script_main(build_parser(), run, argv)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ l'inférence.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -259,18 +258,7 @@ def run(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return run(args)
-    except shared.UsageError as error:
-        print(f"Erreur : {error}", file=sys.stderr)
-        return shared.EXIT_USAGE
-    except KeyboardInterrupt:
-        print("\nArrêt demandé (Ctrl+C).", file=sys.stderr)
-        return 0
-    except BrokenPipeError:  # output piped into `head` and closed early: not an error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+    return shared.script_main(build_parser(), run, argv)
 
 
 if __name__ == "__main__":
