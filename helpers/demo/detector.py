@@ -597,9 +597,10 @@ def reference_detector(input_size: int = 320):
     """Un détecteur de la taille de ceux des étudiants, pour mesurer la latence, rien d'autre.
 
     La tête du détecteur de démonstration (:func:`build_detector`) sur
-    ``tf.keras.applications.MobileNetV2(alpha=1.0, weights=None)`` : environ 2,9 millions de
+    ``tf.keras.applications.MobileNetV2(alpha=1.0, weights=None)`` : environ 2,5 millions de
     paramètres, comme SSD MobileNetV2 FPNLite ou YOLOv8n (2 à 3 millions). Poids aléatoires
-    (graine fixe, rien n'est téléchargé) et jamais entraînés : la latence ne dépend que des
+    (rien n'est téléchargé ; la graine de Keras est fixée, les mêmes poids à chaque appel) et
+    jamais entraînés : la latence ne dépend que des
     opérations et des formes, pas des valeurs des poids ; ses détections, elles, ne veulent rien
     dire (ne mesurez pas sa mAP). Mêmes entrée et sorties que le détecteur de démonstration.
     """

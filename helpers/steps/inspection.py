@@ -565,7 +565,7 @@ def measure_latency(
 
     Les ``warmup`` premiers appels (allocation, préparation des noyaux) ne sont pas comptés.
     Seul ``invoke()`` est chronométré. ``num_threads`` : 1 par défaut (un cœur de Pi).
-    ``default_delegates=False`` : sans XNNPACK (les noyaux de référence de LiteRT).
+    ``default_delegates=False`` : sans le délégué XNNPACK (les noyaux intégrés de LiteRT).
     Introduit dans le notebook 03.
     """
     if runs < 1 or warmup < 0:
