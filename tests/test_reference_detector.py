@@ -53,7 +53,7 @@ def test_reference_detector_weights_are_the_same_at_every_build(reference_320):
 
 
 def test_export_reference_detector_writes_a_saved_model_the_kit_reads_as_a_detector(tmp_path):
-    folder = export_reference_detector(tmp_path / "reference", 64)
+    folder = export_reference_detector(tmp_path / "reference", 32)
     assert (folder / "saved_model.pb").is_file()
     assert json.loads((folder / "detecteur.json").read_text(encoding="utf-8")) == (
         detector_description()
