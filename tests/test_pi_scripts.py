@@ -526,3 +526,26 @@ def test_mesurer_with_the_camera_takes_n_frames_after_the_warm_up(tmp_path, monk
     assert summary["source"] == "camera" and summary["images"] == 3
     (camera,) = camera_class.instances
     assert camera.captures == 3 + classer.WARMUP_RUNS and camera.closed
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        RuntimeError("Camera __init__ sequence did not complete"),
+        IndexError("list index out of range"),
+    ],
+)
+def test_mesurer_with_picamera2_but_no_camera_is_a_french_error(
+    tmp_path, monkeypatch, capsys, failure
+):
+    """picamera2 installed, no camera plugged in: Picamera2() fails as it does on a Pi."""
+
+    def no_camera():
+        raise failure
+
+    monkeypatch.setitem(sys.modules, "picamera2", types.SimpleNamespace(Picamera2=no_camera))
+    model = _detector_bundle_model(tmp_path)
+    assert detecter.main(["--camera", "--modele", str(model), "--mesurer", "5"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("Erreur : aucune caméra détectée")
+    assert "rpicam-hello --list-cameras" in captured.err and captured.out == ""
