@@ -290,22 +290,23 @@ def two_images(tmp_path) -> Path:
     return folder
 
 
-def _count_calls(monkeypatch, owner, name):
+def _preparations(monkeypatch) -> list[bool]:
+    """The ``integer_path`` of every Classifier.prepare call, in order."""
     calls = []
-    original = getattr(owner, name)
+    original = classer.Classifier.prepare
 
-    def spy(self, *args, **kwargs):
-        calls.append(args[1:] if len(args) > 1 else kwargs.get("integer_path", True))
-        return original(self, *args, **kwargs)
+    def spy(self, image, integer_path=True):
+        calls.append(integer_path)
+        return original(self, image, integer_path)
 
-    monkeypatch.setattr(owner, name, spy)
+    monkeypatch.setattr(classer.Classifier, "prepare", spy)
     return calls
 
 
 def test_classer_mesurer_cycles_the_folder_and_prints_one_json_object(
     int8_full_model, two_images, capsys, monkeypatch
 ):
-    calls = _count_calls(monkeypatch, classer.Classifier, "prepare")
+    calls = _preparations(monkeypatch)
     arguments = _classer_arguments(
         two_images, int8_full_model, "--fils", "1", "--mesurer", "7", "--json"
     )
@@ -321,8 +322,9 @@ def test_classer_mesurer_cycles_the_folder_and_prints_one_json_object(
     assert summary["images_per_second"] == pytest.approx(
         1000 / summary["median_ms"]["total"], rel=0.01
     )
-    # 2 images, 12 runs (5 + 7): the folder read six times; each run also prepares the float way.
-    assert len(calls) == 2 * 12
+    # 12 runs (5 + 7) on 2 images: the folder read six times; each run prepares the integer way,
+    # then the float way for the comparison.
+    assert calls == [True, False] * 12
 
 
 def test_classer_mesurer_prints_stages_in_french(int8_full_model, two_images, capsys):
