@@ -551,3 +551,43 @@ def test_mesurer_with_picamera2_but_no_camera_is_a_french_error(
     captured = capsys.readouterr()
     assert captured.err.startswith("Erreur : aucune caméra détectée")
     assert "rpicam-hello --list-cameras" in captured.err and captured.out == ""
+
+
+def test_bundle_readmes_say_the_runtime_the_options_and_the_camera_pixels(
+    tmp_path, int8_full_model
+):
+    from helpers.steps.export import make_bundle
+
+    classifier_model = write_model(
+        tmp_path / "classifieur" / "modele.tflite",
+        int8_full_model.read_bytes(),
+        build_metadata(
+            int8_full_model.read_bytes(),
+            mode="int8-full",
+            source="data/modele_demo",
+            input_size=(64, 64),
+            normalization="symmetric",
+            labels=[line for line in LABELS_FILE.read_text(encoding="utf-8").split() if line],
+        ),
+    )
+    detector_readme = (
+        make_bundle(_detector_bundle_model(tmp_path), tmp_path / "pi_detecteur") / "README.md"
+    ).read_text(encoding="utf-8")
+    classifier_readme = (
+        make_bundle(classifier_model, tmp_path / "pi_classifieur") / "README.md"
+    ).read_text(encoding="utf-8")
+    for readme in (classifier_readme, detector_readme):
+        for text in (
+            "tflite_runtime",
+            "Bookworm 64 bits" if readme is classifier_readme else "64 bits",
+            "pip install ai-edge-litert numpy pillow",
+            "--fils",
+            "--mesurer 50",
+            "90e centile",
+            "--preparation flottante",
+        ):
+            assert text in readme, text
+        assert "--threads" not in readme
+    # Which pixels the boxes are in, with the camera: those of the central square.
+    assert "carré central de 480×480" in detector_readme and "ajoutez 80 à x" in detector_readme
+    assert "**décodage + NMS**" in detector_readme
