@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import shutil
@@ -234,27 +233,7 @@ def test_bundle_command_missing_model_exits_2(tmp_path, capsys):
 # --- the standalone script -----------------------------------------------------------------
 
 
-def _module_names(node: ast.AST) -> set[str]:
-    if isinstance(node, ast.Import):
-        return {alias.name.split(".")[0] for alias in node.names}
-    return {(node.module or "").split(".")[0]}
-
-
-def test_script_imports_only_numpy_pillow_litert_and_the_standard_library():
-    tree = ast.parse((ROOT / "helpers" / "pi" / "classer.py").read_text(encoding="utf-8"))
-    imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
-    # Module level: directly in the file or in a top-level try block (the friendly ImportError).
-    module_level = [
-        node
-        for statement in tree.body
-        for node in (statement.body if isinstance(statement, ast.Try) else [statement])
-        if isinstance(node, (ast.Import, ast.ImportFrom))
-    ]
-    at_import = set().union(*map(_module_names, module_level))
-    lazily = set().union(*(_module_names(n) for n in imports if n not in module_level))
-    standard = set(sys.stdlib_module_names)
-    assert at_import - standard == {"numpy", "PIL", "ai_edge_litert"}
-    assert lazily - standard == {"picamera2"}  # only when the camera is used
+# Its imports: tests/test_pi_scripts.py.
 
 
 @pytest.fixture(scope="module")
@@ -266,13 +245,15 @@ def kit_evaluation():
     return names, images, targets
 
 
-@pytest.mark.parametrize("mode", ["int8-full", "int8"])
+@pytest.mark.parametrize(
+    "mode, preparation", [("int8-full", "flottante"), ("int8-full", "entiere"), ("int8", "entiere")]
+)
 def test_script_agrees_with_the_kit_image_by_image(
-    tmp_path, raw_tflite_models, kit_evaluation, mode
+    tmp_path, raw_tflite_models, kit_evaluation, mode, preparation
 ):
     model = _write(tmp_path / "export", raw_tflite_models[mode], mode)
     bundle = make_bundle(model, tmp_path / "pi")
-    result = _run_script(bundle, str(TEST_DIR), "--json")
+    result = _run_script(bundle, str(TEST_DIR), "--json", "--preparation", preparation)
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
 
@@ -283,7 +264,13 @@ def test_script_agrees_with_the_kit_image_by_image(
     assert np.array_equal(script_predictions, outputs.argmax(axis=1))
     assert [record["label"] for record in records] == [LABELS[i] for i in script_predictions]
     probabilities = np.array([record["probability"] for record in records])
-    assert np.allclose(probabilities, outputs.max(axis=1), atol=1e-5)
+    same = np.isclose(probabilities, outputs.max(axis=1), rtol=0, atol=1e-5)
+    if mode == "int8-full" and preparation == "entiere":
+        # The integer path may move a pixel's input by one step (where the float path rounds
+        # its own float32 error): a borderline image's probability moves, not its label.
+        assert same.mean() >= 0.9
+    else:  # the float path feeds the kit's very tensors
+        assert same.all()
     assert (script_predictions == targets).mean() >= 0.95
     assert all(record["latency_ms"] >= 0 for record in records)
 
@@ -295,7 +282,7 @@ def test_script_prints_label_probability_and_latency_in_french(tmp_path, written
         shutil.copy(TEST_DIR / label / f"{label}_000.png", images / f"{label}.PNG")
     (images / "notes.txt").write_text("pas une image", encoding="utf-8")
     bundle = make_bundle(written_model, tmp_path / "pi")
-    result = _run_script(bundle, str(images), "--threads", "2")
+    result = _run_script(bundle, str(images), "--fils", "2")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Modèle modele.tflite : entrée 64×64 int8, normalisation symmetric")
@@ -335,65 +322,26 @@ def test_bundle_command_without_metadata_warns_about_the_assumed_normalization(
     assert "Dossier prêt : pi/" in captured.out
 
 
-class _FakeCamera:
-    """Stands in for picamera2.Picamera2: 640×480 frames, left half red, right half blue."""
-
-    instances: list = []
-
-    def __init__(self):
-        self.configuration, self.started, self.closed, self.captures = None, False, False, 0
-        _FakeCamera.instances.append(self)
-
-    def create_preview_configuration(self, main):
-        return {"main": main}
-
-    def configure(self, configuration):
-        self.configuration = configuration
-
-    def start(self):
-        self.started = True
-
-    def capture_array(self, stream="main"):
-        self.captures += 1
-        frame = np.zeros((480, 640, 3), dtype=np.uint8)
-        frame[:, :320, 0] = 255
-        frame[:, 320:, 2] = 255
-        return frame
-
-    def stop(self):
-        self.started = False
-
-    def close(self):
-        self.closed = True
-
-
 def test_script_classifies_camera_frames_when_picamera2_is_present(
     tmp_path, written_model, monkeypatch, capsys
 ):
-    import types
+    import fake_picamera2
 
     from helpers.pi import classer as pi_classifier
 
-    _FakeCamera.instances.clear()
-    monkeypatch.setitem(sys.modules, "picamera2", types.SimpleNamespace(Picamera2=_FakeCamera))
-    monkeypatch.setattr(pi_classifier.time, "sleep", lambda seconds: None)
+    frame = np.zeros((480, 640, 3), dtype=np.uint8)
+    frame[:, :320, 0] = 255  # left half red, right half blue
+    frame[:, 320:, 2] = 255
+    camera_class = fake_picamera2.install(monkeypatch, pi_classifier, frame)
     # No folder given: the camera is used because picamera2 imports.
-    status = pi_classifier.main(
-        [
-            "--modele",
-            str(written_model),
-            "--etiquettes",
-            str(LABELS_FILE),
-            "--nombre",
-            "3",
-            "--json",
-        ]
-    )
+    arguments = ["--modele", str(written_model), "--etiquettes", str(LABELS_FILE)]
+    status = pi_classifier.main([*arguments, "--nombre", "3", "--json"])
     assert status == 0
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [record["image"] for record in records] == ["camera_0000", "camera_0001", "camera_0002"]
+    assert [record["frame"] for record in records] == [0, 1, 2]
     assert all(record["label"] in LABELS for record in records)
-    (camera,) = _FakeCamera.instances
+    (camera,) = camera_class.instances
     assert camera.configuration["main"] == {"size": (640, 480), "format": "BGR888"}
     assert camera.captures == 3 and camera.closed and not camera.started
 
@@ -494,7 +442,7 @@ def test_script_feeds_a_free_size_model_at_the_size_of_its_metadata(
     images.mkdir()
     shutil.copy(TEST_DIR / "cercle" / "cercle_000.png", images / "cercle.png")
     script_model = bundle / "libre.tflite"
-    assert pi_classifier.main([str(images), "--modele", str(script_model), "--threads", "1"]) == 0
+    assert pi_classifier.main([str(images), "--modele", str(script_model), "--fils", "1"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("Modèle libre.tflite : entrée 16×24 int8")
     assert lines[1].startswith("cercle.png : ")

@@ -181,9 +181,19 @@ def test_detection_bundle_runs_standalone_and_finds_what_the_kit_finds(
     images.mkdir()
     for index in range(4):
         shutil.copy(DETECTION / "test" / f"test_{index:03d}.jpg", images)
-    # Outside the course: no helpers on the path, only the bundle's own files.
+    # Outside the course: no helpers on the path, only the bundle's own files. The float
+    # preparation feeds the kit's very tensors (the integer one: tests/test_pi_scripts.py).
     result = subprocess.run(
-        [sys.executable, "detecter.py", str(images), "--json", "--sortie", str(tmp_path / "vu")],
+        [
+            sys.executable,
+            "detecter.py",
+            str(images),
+            "--json",
+            "--sortie",
+            str(tmp_path / "vu"),
+            "--preparation",
+            "flottante",
+        ],
         cwd=bundle,
         capture_output=True,
         text=True,

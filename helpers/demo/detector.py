@@ -434,13 +434,17 @@ TRAINING = {
 }
 
 
-def build_detector(input_size: int = INPUT_SIZE, with_logits: bool = False):
+def build_detector(
+    input_size: int = INPUT_SIZE, with_logits: bool = False, backbone=None, name="detecteur_demo"
+):
     """Construit le détecteur (Keras, API fonctionnelle) pour des images ``input_size``².
 
     Entrée ``image`` (lot, H, W, 3) dans [-1, 1] ; sorties ``boxes`` (lot, cases, 4) et
     ``scores`` (lot, cases, 5), cases = (input_size / 8)². Les noms des couches ne dépendent pas
     de la taille : les mêmes poids se chargent dans toutes les tailles (multiples de 32).
     ``with_logits`` ajoute la sortie ``logits`` (avant la sigmoïde), pour l'entraînement.
+    ``backbone`` (entrée Keras -> ``{"c3", "c4", "c5"}``, caractéristiques aux pas 8, 16 et 32)
+    remplace le petit tronc du détecteur de démonstration (voir :func:`reference_detector`).
     """
     import keras
     from keras import layers, ops
@@ -483,12 +487,15 @@ def build_detector(input_size: int = INPUT_SIZE, with_logits: bool = False):
             return (shape[0], 2 * shape[1], 2 * shape[2], shape[3])
 
     inputs = keras.Input(shape=(input_size, input_size, 3), name="image")
-    x = conv_bn(inputs, 16, "conv_entree", kernel=3, strides=2)
-    features = {}
-    for index, (filters, strides) in enumerate(BACKBONE, start=1):
-        x = separable(x, filters, f"bloc{index}", strides)
-        if index in _FEATURE_BLOCKS:
-            features[_FEATURE_BLOCKS[index]] = x
+    if backbone is not None:
+        features = backbone(inputs)
+    else:
+        x = conv_bn(inputs, 16, "conv_entree", kernel=3, strides=2)
+        features = {}
+        for index, (filters, strides) in enumerate(BACKBONE, start=1):
+            x = separable(x, filters, f"bloc{index}", strides)
+            if index in _FEATURE_BLOCKS:
+                features[_FEATURE_BLOCKS[index]] = x
     # A light feature pyramid: the coarse, wide-context features go back to stride 8.
     x = NearestUpsampling(name="montee_16")(features["c5"])
     x = layers.Concatenate(name="fusion_16")([x, features["c4"]])
@@ -513,7 +520,7 @@ def build_detector(input_size: int = INPUT_SIZE, with_logits: bool = False):
     outputs = {"boxes": boxes, "scores": scores}
     if with_logits:
         outputs["logits"] = logits
-    return keras.Model(inputs, outputs, name="detecteur_demo")
+    return keras.Model(inputs, outputs, name=name)
 
 
 def load_detector(input_size: int = INPUT_SIZE, weights: Path = DETECTOR_WEIGHTS):
@@ -574,6 +581,43 @@ def export_detector(folder: Path, input_size: int = STUDENT_SIZE, weights: Path 
     Introduit dans le notebook 05.
     """
     return _export(load_detector(input_size, weights), folder)
+
+
+# The students' size: MobileNetV2 (alpha 1.0), as in SSD MobileNetV2 FPNLite; its layers at
+# strides 8, 16 and 32 (the inputs of its stride-2 blocks, and its last 1280-channel layer).
+REFERENCE_FEATURES = {"c3": "block_6_expand_relu", "c4": "block_13_expand_relu", "c5": "out_relu"}
+REFERENCE_SEED = 0
+
+
+def reference_detector(input_size: int = 320):
+    """Un détecteur de la taille de ceux des étudiants, pour mesurer la latence, rien d'autre.
+
+    La tête du détecteur de démonstration (:func:`build_detector`) sur
+    ``tf.keras.applications.MobileNetV2(alpha=1.0, weights=None)`` : environ 2,5 millions de
+    paramètres, comme SSD MobileNetV2 FPNLite ou YOLOv8n (2 à 3 millions). Poids aléatoires
+    (rien n'est téléchargé ; la graine de Keras est fixée, les mêmes poids à chaque appel) et
+    jamais entraînés : la latence ne dépend que des
+    opérations et des formes, pas des valeurs des poids ; ses détections, elles, ne veulent rien
+    dire (ne mesurez pas sa mAP). Mêmes entrée et sorties que le détecteur de démonstration.
+    """
+    import keras
+
+    keras.utils.set_random_seed(REFERENCE_SEED)
+
+    def mobilenet_v2(inputs):
+        base = keras.applications.MobileNetV2(
+            input_tensor=inputs, alpha=1.0, include_top=False, weights=None
+        )
+        return {key: base.get_layer(layer).output for key, layer in REFERENCE_FEATURES.items()}
+
+    return build_detector(input_size, backbone=mobilenet_v2, name="detecteur_reference")
+
+
+def export_reference_detector(folder: Path, input_size: int = 320) -> Path:
+    """Exporte :func:`reference_detector` en SavedModel figé (avec ``detecteur.json`` et
+    ``labels.txt``, comme :func:`export_detector`). Le dossier est remplacé s'il existe.
+    Renvoie son chemin."""
+    return _export(reference_detector(input_size), folder)
 
 
 def _corner_boxes(detector, input_size: int, normalized_boxes: bool, name: str):

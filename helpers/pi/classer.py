@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """Classe des images avec un modèle TensorFlow Lite, sur la Raspberry Pi (ou tout autre ordinateur).
 
-Ce script est autonome : il ne dépend que de numpy, Pillow et ai-edge-litert (LiteRT), plus
-picamera2 pour la caméra. Il lit, dans le dossier où il se trouve, le modèle ``.tflite``, ses
-métadonnées (même nom, extension ``.json``) et ``labels.txt``.
+Ce script est autonome : il ne dépend que de numpy, Pillow et LiteRT (``ai-edge-litert``, ou
+son ancien nom ``tflite_runtime`` s'il est le seul installé), plus picamera2 pour la caméra. Il
+lit, dans le dossier où il se trouve, le modèle ``.tflite``, ses métadonnées (même nom,
+extension ``.json``) et ``labels.txt``.
 
 Exemples :
     python3 classer.py images/             # chaque image PNG ou JPEG du dossier (et sous-dossiers)
     python3 classer.py --camera            # les images de la caméra, Ctrl+C pour arrêter
     python3 classer.py                     # la caméra si picamera2 est installé
-    python3 classer.py images/ --threads 1 # un seul cœur
+    python3 classer.py images/ --fils 1    # un seul cœur
+    python3 classer.py --camera --mesurer 50  # la durée de chaque étape sur 50 images
 
 Pour chaque image : l'étiquette prédite, sa probabilité et la durée de l'inférence.
 """
@@ -17,26 +19,41 @@ Pour chaque image : l'étiquette prédite, sa probabilité et la durée de l'inf
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import math
 import os
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 EXIT_USAGE = 2
+INSTALL_HINT = "pip install ai-edge-litert numpy pillow"
 
-try:
-    import numpy as np
-    from ai_edge_litert.interpreter import Interpreter
-    from PIL import Image, UnidentifiedImageError
-except ImportError as missing:  # say how to install, rather than a traceback
+
+def _missing_module(name: str) -> None:
+    """Say how to install, rather than a traceback."""
     print(
-        f"Erreur : le module « {missing.name} » est absent. Activez l'environnement virtuel "
-        "(source ~/venv-quantif/bin/activate) puis installez : "
-        "pip install ai-edge-litert numpy pillow",
+        f"Erreur : le module « {name} » est absent. Activez l'environnement virtuel "
+        f"(source ~/venv-quantif/bin/activate) puis installez : {INSTALL_HINT}",
         file=sys.stderr,
     )
     sys.exit(EXIT_USAGE)
+
+
+try:
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+except ImportError as missing:
+    _missing_module(missing.name)
+try:
+    from ai_edge_litert.interpreter import Interpreter
+except ImportError:
+    try:  # the runtime's former name: the same interpreter, on Pis set up before LiteRT
+        from tflite_runtime.interpreter import Interpreter
+    except ImportError:
+        _missing_module("ai_edge_litert")
 
 HERE = Path(__file__).resolve().parent
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -44,6 +61,8 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 NORMALIZATIONS = {"symmetric": (-1.0, 1.0), "unit": (0.0, 1.0), "raw": (0.0, 255.0)}
 DEFAULT_THREADS = 4  # the Raspberry Pi 4 has 4 cores; LiteRT alone would use 1
 CAMERA_SIZE = (640, 480)
+WARMUP_RUNS = 5  # --mesurer: runs before the measured ones (allocation, caches, clock ramp-up)
+FIXED_POINT_BITS = 16  # the integer input path's multiply-shift: q = (p * M + B) >> 16
 
 
 class UsageError(Exception):
@@ -196,9 +215,9 @@ class Classifier:
         self.output_detail = self.interpreter.get_output_details()[0]
         return shape
 
-    def prepare(self, image: Image.Image) -> np.ndarray:
+    def prepare(self, image: Image.Image, integer_path: bool = True) -> np.ndarray:
         """Image PIL -> tenseur d'entrée : couleurs, taille, normalisation, puis quantification."""
-        return input_tensor(image, self.input_detail, self.low, self.high)
+        return input_tensor(image, self.input_detail, self.low, self.high, integer_path)
 
     def scores(self, tensor: np.ndarray) -> tuple[np.ndarray, float]:
         """Sortie déquantifiée (float32) et durée de l'inférence en millisecondes."""
@@ -221,14 +240,26 @@ class Classifier:
         self.interpreter.invoke()
 
 
-def input_tensor(image: Image.Image, input_detail: dict, low: float, high: float) -> np.ndarray:
-    """Image PIL -> tenseur d'entrée du modèle (lot de 1) : couleurs, taille, normalisation dans
-    [low, high], puis quantification avec l'échelle et le point zéro si l'entrée est entière.
+def input_tensor(
+    image: Image.Image, input_detail: dict, low: float, high: float, integer_path: bool = True
+) -> np.ndarray:
+    """Image PIL -> tenseur d'entrée du modèle (lot de 1) : couleurs, taille, puis les pixels
+    ramenés dans [low, high] et quantifiés si l'entrée est entière.
 
+    Entrée entière et ``integer_path`` : le chemin entier (:func:`integer_input_plan`) quand
+    l'échelle et le point zéro le permettent ; sinon le chemin flottant, celui du cours.
     ``detecter.py`` prépare ses images avec la même fonction.
     """
     _, height, width, channels = (int(n) for n in input_detail["shape"])
-    input_dtype = np.dtype(input_detail["dtype"])
+    pixels = model_pixels(image, height, width, channels)
+    plan = integer_input_plan(input_detail, low, high) if integer_path else None
+    if plan is not None:
+        return integer_input(pixels, plan, np.dtype(input_detail["dtype"]))[None]
+    return float_input(pixels, input_detail, low, high)
+
+
+def model_pixels(image: Image.Image, height: int, width: int, channels: int) -> np.ndarray:
+    """Image PIL -> pixels uint8 (hauteur, largeur, canaux) à la taille du modèle."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
         # 16-bit grey: keep the 8 most significant bits, like the course's helpers
         wide = np.asarray(image, dtype=np.uint32)
@@ -236,7 +267,13 @@ def input_tensor(image: Image.Image, input_detail: dict, low: float, high: float
     image = image.convert("RGB" if channels == 3 else "L")
     if image.size != (width, height):
         image = image.resize((width, height), Image.BILINEAR)
-    pixels = np.asarray(image, dtype=np.uint8).reshape(height, width, channels)
+    return np.asarray(image, dtype=np.uint8).reshape(height, width, channels)
+
+
+def float_input(pixels: np.ndarray, input_detail: dict, low: float, high: float) -> np.ndarray:
+    """Le chemin flottant, celui du cours : x = low + p × (high − low) / 255, puis, pour une
+    entrée entière, q = round(x / échelle) + point zéro."""
+    input_dtype = np.dtype(input_detail["dtype"])
     values = np.asarray(pixels, dtype=np.float32) * np.float32((high - low) / 255.0) + np.float32(
         low
     )
@@ -250,6 +287,73 @@ def input_tensor(image: Image.Image, input_detail: dict, low: float, high: float
     return np.clip(quantized, info.min, info.max).astype(input_dtype)
 
 
+def integer_input_plan(input_detail: dict, low: float, high: float) -> tuple | None:
+    """Le chemin entier d'une entrée quantifiée, choisi d'après son échelle et son point zéro.
+
+    Le pixel p (0 à 255) devient x = low + p × (high − low) / 255, puis q = round(x / s) + z.
+    Donc q = round(m × p + c), avec m = (high − low) / (255 × s) et c = low / s + z : deux
+    constantes du modèle, calculées une fois.
+
+    - m = 1 (normalisation [-1, 1] et s = 2/255, ce que donne l'étalonnage sur de vraies
+      images) : q = p + k, avec k = round(c). En uint8, z = 127 donne c ≈ -0,5 et k = 0 : le
+      pixel EST l'entrée. En int8, z = -1 donne k = -128 : une soustraction.
+    - sinon : q = (p × M + B) >> 16, une multiplication et un décalage entiers, avec
+      M = round(m × 2¹⁶) et B = round(c × 2¹⁶) + 2¹⁵ (le demi qui fait arrondir).
+
+    Renvoie ``("addition", k)``, ``("multiplication-décalage", M, B)``, ou None : entrée
+    flottante, échelle par canal, ou M trop grand pour 32 bits (le chemin flottant alors).
+    L'écart avec le chemin flottant : au plus un pas de quantification (les arrondis diffèrent
+    quand m × p + c tombe à un cheveu d'un demi ; le chemin flottant y arrondit ses propres
+    erreurs de calcul en float32).
+    """
+    dtype = np.dtype(input_detail["dtype"])
+    if not np.issubdtype(dtype, np.integer):
+        return None
+    scales = (input_detail.get("quantization_parameters") or {}).get("scales")
+    if scales is not None and len(scales) > 1:
+        return None
+    scale, zero_point = input_detail["quantization"]
+    if not scale > 0:
+        return None
+    gain = (high - low) / (255.0 * float(scale))
+    offset = low / float(scale) + int(zero_point)
+    # m this close to 1 moves 255 × |m − 1| < 0,001 step at most: q = p + k is the same value.
+    if abs(gain - 1.0) * 255.0 < 1e-3:
+        return ("addition", math.floor(offset + 0.5))
+    one = 1 << FIXED_POINT_BITS
+    multiplier = round(gain * one)
+    bias = round(offset * one) + one // 2
+    if multiplier <= 0 or 255 * multiplier + abs(bias) >= 2**31:
+        return None
+    return ("multiplication-décalage", multiplier, bias)
+
+
+def integer_input(pixels: np.ndarray, plan: tuple, dtype: np.dtype) -> np.ndarray:
+    """Pixels uint8 -> entrée entière du modèle, en arithmétique entière seulement (``plan`` :
+    :func:`integer_input_plan`)."""
+    info = np.iinfo(dtype)
+    if plan[0] == "addition":
+        if plan[1] == 0 and dtype == np.uint8:
+            return pixels  # the pixel is the input
+        shifted = pixels.astype(np.int16) + np.int16(plan[1])
+    else:
+        _, multiplier, bias = plan
+        shifted = (pixels.astype(np.int32) * multiplier + bias) >> FIXED_POINT_BITS
+    return np.clip(shifted, info.min, info.max).astype(dtype)
+
+
+def describe_input_plan(plan: tuple | None) -> str:
+    """La préparation en mots (pour l'en-tête et --mesurer)."""
+    if plan is None:
+        return "préparation flottante"
+    if plan[0] == "addition":
+        k = plan[1]
+        formula = "q = p" if k == 0 else f"q = p {'−' if k < 0 else '+'} {abs(k)}"
+    else:
+        formula = f"q = (p × {plan[1]} + {plan[2]}) >> {FIXED_POINT_BITS}"
+    return f"préparation entière ({formula})"
+
+
 def to_probabilities(scores: np.ndarray) -> np.ndarray:
     """Les sorties telles quelles si elles sont déjà des probabilités, sinon leur softmax."""
     if scores.min() >= -1e-3 and abs(float(scores.sum()) - 1.0) < 0.05:
@@ -259,7 +363,13 @@ def to_probabilities(scores: np.ndarray) -> np.ndarray:
 
 
 def folder_images(folder: Path):
-    """(nom affiché, image PIL) pour chaque PNG ou JPEG du dossier, en ordre trié."""
+    """(nom affiché, image PIL) pour chaque PNG ou JPEG du dossier, en ordre trié. Le dossier
+    est lu tout de suite : vide ou absent, l'erreur vient avant toute sortie."""
+    return _load_images(folder, image_paths(folder))
+
+
+def image_paths(folder: Path) -> list[Path]:
+    """Les PNG et JPEG du dossier et de ses sous-dossiers (suffixe en minuscules ou non)."""
     if not folder.is_dir():
         raise UsageError(f"dossier d'images introuvable : {folder}.")
     # Hidden names (macOS "._photo.png", ".ipynb_checkpoints/") are system files, not images.
@@ -272,6 +382,10 @@ def folder_images(folder: Path):
     )
     if not paths:
         raise UsageError(f"aucune image PNG ou JPEG dans {folder}.")
+    return paths
+
+
+def _load_images(folder: Path, paths: list[Path]):
     for path in paths:
         try:
             with Image.open(path) as image:
@@ -279,6 +393,22 @@ def folder_images(folder: Path):
                 yield path.relative_to(folder).as_posix(), image
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
             print(f"Attention : image illisible, ignorée : {path.name}", file=sys.stderr)
+
+
+def cycled_images(folder: Path):
+    """Les images du dossier, reprises au début autant de fois qu'il le faut."""
+    paths = image_paths(folder)
+
+    def forever():
+        while True:
+            found = False
+            for item in _load_images(folder, paths):
+                found = True
+                yield item
+            if not found:  # every image was unreadable (each one already reported)
+                raise UsageError(f"aucune image lisible dans {folder}.")
+
+    return forever()
 
 
 def camera_available() -> bool:
@@ -291,7 +421,13 @@ def camera_available() -> bool:
 
 
 def camera_images(count: int | None, interval: float):
-    """Images de la caméra, une par tour, jusqu'à ``count`` (ou Ctrl+C)."""
+    """Images de la caméra, une par tour, jusqu'à ``count`` (ou Ctrl+C). La caméra est ouverte
+    tout de suite : sans elle, l'erreur vient avant toute sortie."""
+    return _camera_frames(open_camera(), count, interval)
+
+
+def open_camera():
+    """La caméra de la Pi (picamera2), configurée et démarrée."""
     try:
         from picamera2 import Picamera2
     except ImportError as error:
@@ -311,6 +447,10 @@ def camera_images(count: int | None, interval: float):
     )
     camera.start()
     time.sleep(1.0)  # let automatic exposure and white balance settle
+    return camera
+
+
+def _camera_frames(camera, count: int | None, interval: float):
     try:
         index = 0
         while count is None or index < count:
@@ -369,11 +509,9 @@ class FrenchArgumentParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"Erreur : {message}\nAide : {self.prog} --help\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = FrenchArgumentParser(
-        prog=f"python3 {Path(__file__).name}",
-        description="Classe des images (dossier ou caméra) avec le modèle .tflite du dossier.",
-    )
+def script_parser(script: str, description: str) -> FrenchArgumentParser:
+    """Les options communes de classer.py et detecter.py (chacun ajoute les siennes)."""
+    parser = FrenchArgumentParser(prog=f"python3 {script}", description=description)
     parser.add_argument(
         "dossier", nargs="?", help="dossier d'images PNG/JPEG (sans dossier : la caméra)"
     )
@@ -381,10 +519,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--modele", help="fichier .tflite (défaut : celui du dossier du script)")
     parser.add_argument("--etiquettes", help="fichier d'étiquettes (défaut : labels.txt)")
     parser.add_argument(
-        "--threads",
+        "--fils",
         type=int,
         default=DEFAULT_THREADS,
         help=f"cœurs utilisés par LiteRT (défaut : {DEFAULT_THREADS}, les 4 cœurs de la Pi 4)",
+    )
+    # The option's former name, kept so that older commands still work; not shown in --help.
+    parser.add_argument(
+        "--threads", type=int, dest="fils", default=argparse.SUPPRESS, help=argparse.SUPPRESS
     )
     parser.add_argument(
         "--normalisation",
@@ -392,58 +534,210 @@ def build_parser() -> argparse.ArgumentParser:
         help="plage des entrées (défaut : celle des métadonnées, sinon symmetric)",
     )
     parser.add_argument(
-        "--nombre", type=int, help="caméra : nombre d'images à classer (défaut : sans fin)"
+        "--preparation",
+        choices=("entiere", "flottante"),
+        default="entiere",
+        help="entrée entière (int8-full) : pixels convertis en entiers seulement (défaut), ou "
+        "par le calcul flottant du cours (mêmes tenseurs que le cours, à l'octet près)",
+    )
+    parser.add_argument(
+        "--nombre", type=int, help="caméra : nombre d'images à traiter (défaut : sans fin)"
     )
     parser.add_argument(
         "--intervalle", type=float, default=0.0, help="caméra : pause entre deux images (s)"
+    )
+    parser.add_argument(
+        "--mesurer",
+        type=int,
+        metavar="N",
+        help=f"mesure la durée de chaque étape sur N images (après {WARMUP_RUNS} "
+        "d'échauffement non comptées) et n'affiche que ce bilan",
     )
     parser.add_argument("--json", action="store_true", help="une ligne JSON par image")
     return parser
 
 
-def run(args) -> int:
-    if args.threads < 1:
-        raise UsageError("--threads doit valoir au moins 1.")
+class Opening(NamedTuple):
+    """Ce que les deux scripts lisent avant de charger leur modèle."""
+
+    model_path: Path
+    metadata: dict
+    labels_path: Path
+    labels: list[str]
+    normalization: str
+
+
+def open_run(args) -> Opening:
+    """Le début commun de ``run`` : options vérifiées, modèle trouvé, métadonnées, étiquettes."""
+    if args.fils < 1:
+        raise UsageError("--fils doit valoir au moins 1.")
+    if args.mesurer is not None and args.mesurer < 1:
+        raise UsageError(
+            f"--mesurer {args.mesurer} : donnez le nombre d'images à mesurer, au moins 1 "
+            "(par exemple --mesurer 50)."
+        )
+    if args.mesurer is not None and args.nombre is not None:
+        raise UsageError("--mesurer N fixe lui-même le nombre d'images : retirez --nombre.")
+    if args.dossier and args.camera:
+        raise UsageError("choisissez un dossier OU --camera, pas les deux.")
     model_path = find_model(args.modele)
     metadata = read_metadata(model_path)
     labels_path = Path(args.etiquettes) if args.etiquettes else model_path.parent / "labels.txt"
     labels = read_labels(labels_path)
     normalization = args.normalisation or metadata.get("normalization", "symmetric")
-    classifier = Classifier(model_path, normalization, args.threads, metadata.get("input_size"))
-    num_outputs = int(classifier.output_detail["shape"][-1])
-    if num_outputs != len(labels):
+    return Opening(model_path, metadata, labels_path, labels, normalization)
+
+
+def check_label_count(count: int, opening: Opening, what: str) -> None:
+    """Autant d'étiquettes que le modèle a de sorties (``what`` : « sorties », « classes »)."""
+    if count != len(opening.labels):
         raise UsageError(
-            f"le modèle a {num_outputs} sorties mais {labels_path.name} contient "
-            f"{len(labels)} étiquettes : utilisez le fichier d'étiquettes de ce modèle."
+            f"le modèle a {count} {what} mais {opening.labels_path.name} contient "
+            f"{len(opening.labels)} étiquettes : utilisez le fichier d'étiquettes de ce modèle."
         )
-    if args.dossier and args.camera:
-        raise UsageError("choisissez un dossier OU --camera, pas les deux.")
+
+
+def image_source(args, script: str):
+    """Les images à traiter, (nom, image PIL) : le dossier, sinon la caméra. Avec --mesurer N :
+    N + 5 images (le dossier repris au début s'il en a moins)."""
+    runs = None if args.mesurer is None else args.mesurer + WARMUP_RUNS
     if args.dossier:
-        images = folder_images(Path(args.dossier))
-    elif args.camera or camera_available():
-        images = camera_images(args.nombre, args.intervalle)
-    else:
+        folder = Path(args.dossier)
+        if runs is None:
+            return folder_images(folder)
+        return itertools.islice(cycled_images(folder), runs)
+    if args.camera or camera_available():
+        return camera_images(args.nombre if runs is None else runs, args.intervalle)
+    raise UsageError(
+        f"donnez un dossier d'images (python3 {script} DOSSIER), ou lancez le script sur une "
+        "Raspberry Pi avec picamera2 pour utiliser la caméra."
+    )
+
+
+def timed(function, *args):
+    """(``function(*args)``, durée de l'appel en millisecondes)."""
+    started = time.perf_counter()
+    result = function(*args)
+    return result, (time.perf_counter() - started) * 1000.0
+
+
+def measure_images(images, steps, float_preparation, as_json: bool, header: dict) -> int:
+    """--mesurer : chaque image passe par ``steps`` (clé, nom français, fonction), chaque
+    fonction appelée avec le résultat de la précédente et l'image. Les 5 premières
+    images échauffent ; ensuite la durée de chaque étape, et du total, est notée. Puis le bilan :
+    médiane, 90e centile, images par seconde. ``float_preparation`` (ou None) : la préparation
+    par le chemin flottant, chronométrée à part pour comparer (hors total)."""
+    times: dict[str, list[float]] = {key: [] for key, _, _ in steps}
+    times["total"] = []
+    if float_preparation is not None:
+        times["float_preparation"] = []
+    for index, (_, image) in enumerate(images):
+        value, total = image, 0.0
+        durations = {}
+        for key, _, function in steps:
+            value, durations[key] = timed(function, value, image)
+            total += durations[key]
+        durations["total"] = total
+        if float_preparation is not None:
+            durations["float_preparation"] = timed(float_preparation, image)[1]
+        if index >= WARMUP_RUNS:
+            for key, duration in durations.items():
+                times[key].append(duration)
+    if not times["total"]:
         raise UsageError(
-            "donnez un dossier d'images (python3 classer.py DOSSIER), ou lancez le script sur une "
-            "Raspberry Pi avec picamera2 pour utiliser la caméra."
+            "aucune image mesurée : la caméra ou le dossier s'est arrêté pendant l'échauffement."
         )
+    median = {key: float(np.median(values)) for key, values in times.items()}
+    p90 = {key: float(np.percentile(values, 90)) for key, values in times.items()}
+    rate = 1000.0 / median["total"] if median["total"] > 0 else None
+    if as_json:
+        summary = {
+            **header,
+            "images": len(times["total"]),
+            "warmup": WARMUP_RUNS,
+            "median_ms": {key: round(value, 4) for key, value in median.items()},
+            "p90_ms": {key: round(value, 4) for key, value in p90.items()},
+            "images_per_second": None if rate is None else round(rate, 2),
+        }
+        print(json.dumps(summary, ensure_ascii=False), flush=True)
+        return 0
+    names = {key: name for key, name, _ in steps}
+    names.update(total="total", float_preparation="préparation flottante, pour comparer")
+    width = max(map(len, names.values()))
+    print(
+        f"Mesure sur {len(times['total'])} image(s), après {WARMUP_RUNS} d'échauffement non "
+        "comptées (durées en ms) :"
+    )
+    print(f"  {'étape':<{width}}  {'médiane':>9}  {'90e centile':>11}")
+    for key, name in names.items():
+        if key in median:
+            print(
+                f"  {name:<{width}}  {french_number(median[key], 2):>9}"
+                f"  {french_number(p90[key], 2):>11}"
+            )
+    if rate is not None:
+        print(f"Débit : {french_number(rate)} images par seconde (d'après la médiane du total).")
+    return 0
+
+
+def chosen_plan(args, model) -> tuple | None:
+    """Le chemin entier de ``model`` (Classifier ou Detector), ou None : le chemin flottant
+    (entrée flottante, ou --preparation flottante)."""
+    if args.preparation != "entiere":
+        return None
+    return integer_input_plan(model.input_detail, model.low, model.high)
+
+
+def print_header(opening: Opening, model, args, plan: tuple | None) -> None:
+    """La première ligne affichée : le modèle, son entrée, les fils, la préparation."""
+    print(
+        f"Modèle {opening.model_path.name} : entrée {model.height}×{model.width} "
+        f"{model.input_dtype.name}, normalisation {opening.normalization}, "
+        f"{args.fils} fil(s), {describe_input_plan(plan)}."
+    )
+
+
+def measure_header(args, plan: tuple | None) -> dict:
+    """Les premières clés de l'objet JSON de --mesurer."""
+    return {
+        "measure": args.mesurer,
+        "threads": args.fils,
+        "input_path": "float" if plan is None else "integer",
+        "source": "camera" if not args.dossier else "folder",
+    }
+
+
+def run(args) -> int:
+    opening = open_run(args)
+    classifier = Classifier(
+        opening.model_path, opening.normalization, args.fils, opening.metadata.get("input_size")
+    )
+    check_label_count(int(classifier.output_detail["shape"][-1]), opening, "sorties")
+    images = image_source(args, Path(__file__).name)
+    plan = chosen_plan(args, classifier)
+    integer = plan is not None
     if not args.json:
-        print(
-            f"Modèle {model_path.name} : entrée {classifier.height}×{classifier.width} "
-            f"{classifier.input_dtype.name}, normalisation {normalization}, "
-            f"{args.threads} fil(s)."
-        )
+        print_header(opening, classifier, args, plan)
     classifier.warm_up()
+    if args.mesurer is not None:
+        steps = [
+            ("preparation", "préparation", lambda image, _: classifier.prepare(image, integer)),
+            ("inference", "inférence", lambda tensor, _: classifier.scores(tensor)),
+            ("probabilities", "probabilités", lambda result, _: to_probabilities(result[0])),
+        ]
+        compare = None if plan is None else (lambda image: classifier.prepare(image, False))
+        return measure_images(images, steps, compare, args.json, measure_header(args, plan))
     latencies = []
-    for name, image in images:
-        scores, latency_ms = classifier.scores(classifier.prepare(image))
+    for frame, (name, image) in enumerate(images):
+        scores, latency_ms = classifier.scores(classifier.prepare(image, integer))
         probabilities = to_probabilities(scores)
         best = int(np.argmax(probabilities))
         latencies.append(latency_ms)
         if args.json:
             record = {
                 "image": name,
-                "label": labels[best],
+                **({} if args.dossier else {"frame": frame}),
+                "label": opening.labels[best],
                 "index": best,
                 "probability": round(float(probabilities[best]), 6),
                 "latency_ms": round(latency_ms, 3),
@@ -451,7 +745,8 @@ def run(args) -> int:
             print(json.dumps(record, ensure_ascii=False), flush=True)
         else:
             print(
-                f"{name} : {labels[best]} ({french_number(100 * float(probabilities[best]))} %) "
+                f"{name} : {opening.labels[best]} "
+                f"({french_number(100 * float(probabilities[best]))} %) "
                 f"en {french_number(latency_ms, 2)} ms",
                 flush=True,
             )
@@ -464,10 +759,19 @@ def run(args) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def build_parser() -> argparse.ArgumentParser:
+    return script_parser(
+        Path(__file__).name,
+        "Classe des images (dossier ou caméra) avec le modèle .tflite du dossier.",
+    )
+
+
+def script_main(parser: argparse.ArgumentParser, run_script, argv: list[str] | None) -> int:
+    """La fin commune des deux scripts : options lues, ``run_script(args)``, et les erreurs
+    d'entrée affichées « Erreur : ... » (code 2), sans trace Python."""
+    args = parser.parse_args(argv)
     try:
-        return run(args)
+        return run_script(args)
     except UsageError as error:
         print(f"Erreur : {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -478,6 +782,10 @@ def main(argv: list[str] | None = None) -> int:
         # Python would fail again while flushing stdout at exit (see the signal module docs).
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return script_main(build_parser(), run, argv)
 
 
 if __name__ == "__main__":

@@ -1,26 +1,28 @@
 #!/usr/bin/env python3
 """Détecte des objets avec un modèle TensorFlow Lite, sur la Raspberry Pi (ou tout autre ordinateur).
 
-Ce script est autonome : il ne dépend que de numpy, Pillow et ai-edge-litert (LiteRT), plus
-picamera2 pour la caméra. Il lit, dans le dossier où il se trouve, le modèle ``.tflite``, ses
-métadonnées (même nom, extension ``.json`` : normalisation, taille, et sous la clé
-``detector`` comment décoder les sorties) et ``labels.txt``. Le décodage des boîtes et la
-suppression des non-maxima (NMS) se font ici, en numpy et en flottant (par choix : ils sont légers).
+Ce script est autonome : il ne dépend que de numpy, Pillow et LiteRT (``ai-edge-litert``, ou
+``tflite_runtime``), plus picamera2 pour la caméra, et de ``classer.py`` posé à côté. Il lit,
+dans le dossier où il se trouve, le modèle ``.tflite``, ses métadonnées (même nom, extension
+``.json`` : normalisation, taille, et sous la clé ``detector`` comment décoder les sorties) et
+``labels.txt``. Le décodage des boîtes et la suppression des non-maxima (NMS) se font ici, en
+numpy et en flottant (par choix : ils sont légers).
 
 Exemples :
     python3 detecter.py images/                  # chaque image PNG ou JPEG du dossier
     python3 detecter.py images/ --sortie annotees # et les images annotées dans annotees/
     python3 detecter.py --camera --nombre 10     # 10 images de la caméra
     python3 detecter.py images/ --seuil 0.5      # seulement les détections sûres
+    python3 detecter.py --camera --mesurer 50    # la durée de chaque étape sur 50 images
 
 Pour chaque image : chaque objet trouvé (étiquette, score, boîte x, y, largeur, hauteur en
-pixels de l'image d'origine) et la durée de l'inférence.
+pixels de l'image d'origine ; avec la caméra, du carré central gardé) et la durée de
+l'inférence.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -31,10 +33,9 @@ except ImportError:  # in the course's repository
     from helpers.pi import classer as shared
 
 import numpy as np
-from ai_edge_litert.interpreter import Interpreter
 from PIL import Image, ImageDraw
 
-DEFAULT_THREADS = 4  # the Raspberry Pi 4 has 4 cores
+Interpreter = shared.Interpreter  # LiteRT, or tflite_runtime: whichever classer.py found
 COLORS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6")
 
 
@@ -102,11 +103,11 @@ class Detector:
             )
         self.num_labels = len(labels)
 
-    def prepare(self, image: Image.Image) -> np.ndarray:
+    def prepare(self, image: Image.Image, integer_path: bool = True) -> np.ndarray:
         """Image PIL -> tenseur d'entrée : couleurs, taille (étirée ou « letterbox »),
         normalisation, quantification."""
         image = fit_image(image, self.height, self.width, self.description, self.channels)
-        return shared.input_tensor(image, self.input_detail, self.low, self.high)
+        return shared.input_tensor(image, self.input_detail, self.low, self.high, integer_path)
 
     def raw_outputs(self, tensor: np.ndarray) -> tuple[dict, float]:
         """Toutes les sorties, déquantifiées (lot gardé), et la durée de l'inférence (ms)."""
@@ -124,10 +125,12 @@ class Detector:
         )
         return keep_best(corners, scores, classes, size, self.description, threshold)
 
-    def to_original(self, boxes: np.ndarray, image: Image.Image) -> np.ndarray:
-        """Boîtes en pixels de l'entrée du modèle -> en pixels de l'image d'origine."""
+    def to_original(self, boxes: np.ndarray, image_size) -> np.ndarray:
+        """Boîtes en pixels de l'entrée du modèle -> en pixels de l'image d'origine
+        (``image_size`` : (largeur, hauteur), comme ``Image.size``)."""
+        width, height = image_size
         return to_original_boxes(
-            boxes, (image.height, image.width), (self.height, self.width), self.description
+            boxes, (height, width), (self.height, self.width), self.description
         )
 
 
@@ -337,74 +340,71 @@ def draw(image: Image.Image, boxes, scores, classes, labels: list[str]) -> Image
 
 
 def build_parser():
-    parser = shared.FrenchArgumentParser(
-        prog=f"python3 {Path(__file__).name}",
-        description="Détecte des objets (dossier d'images ou caméra) avec le modèle .tflite du "
-        "dossier.",
+    parser = shared.script_parser(
+        Path(__file__).name,
+        "Détecte des objets (dossier d'images ou caméra) avec le modèle .tflite du dossier.",
     )
-    parser.add_argument("dossier", nargs="?", help="dossier d'images (sans dossier : la caméra)")
-    parser.add_argument("--camera", action="store_true", help="utilise la caméra (picamera2)")
-    parser.add_argument("--modele", help="fichier .tflite (défaut : celui du dossier du script)")
-    parser.add_argument("--etiquettes", help="fichier d'étiquettes (défaut : labels.txt)")
     parser.add_argument("--sortie", help="dossier où écrire les images annotées")
     parser.add_argument("--seuil", type=float, help="score minimal (défaut : celui du .json)")
-    parser.add_argument(
-        "--threads", type=int, default=DEFAULT_THREADS, help="cœurs utilisés (défaut : 4)"
-    )
-    parser.add_argument(
-        "--normalisation", choices=sorted(shared.NORMALIZATIONS), help="plage des entrées"
-    )
-    parser.add_argument("--nombre", type=int, help="caméra : nombre d'images (défaut : sans fin)")
-    parser.add_argument("--intervalle", type=float, default=0.0, help="caméra : pause (s)")
-    parser.add_argument("--json", action="store_true", help="une ligne JSON par image")
     return parser
 
 
+def detections(detector: Detector, raw, image_size, threshold):
+    """Décodage et NMS (:meth:`Detector.detect`), boîtes ramenées aux pixels de l'image donnée
+    (le modèle l'a vue redimensionnée) : (boîtes [x, y, l, h], scores, classes)."""
+    outputs, _ = raw
+    boxes, scores, found = detector.detect(outputs, threshold)
+    return detector.to_original(boxes, image_size), scores, found
+
+
 def run(args) -> int:
-    if args.threads < 1:
-        raise shared.UsageError("--threads doit valoir au moins 1.")
     if args.seuil is not None and not 0.0 <= args.seuil <= 1.0:
         raise shared.UsageError("--seuil est un score entre 0 et 1.")
-    model_path = shared.find_model(args.modele)
-    metadata = shared.read_metadata(model_path)
-    labels_path = Path(args.etiquettes) if args.etiquettes else model_path.parent / "labels.txt"
-    labels = shared.read_labels(labels_path)
-    normalization = args.normalisation or metadata.get("normalization", "symmetric")
-    detector = Detector(model_path, metadata, normalization, args.threads)
-    detector.check_labels(labels, labels_path.name)
-    if args.dossier and args.camera:
-        raise shared.UsageError("choisissez un dossier OU --camera, pas les deux.")
-    if args.dossier:
-        images = shared.folder_images(Path(args.dossier))
-    elif args.camera or shared.camera_available():
-        images = shared.camera_images(args.nombre, args.intervalle)
-    else:
+    if args.mesurer is not None and args.sortie:
         raise shared.UsageError(
-            "donnez un dossier d'images (python3 detecter.py DOSSIER), ou lancez le script sur "
-            "une Raspberry Pi avec picamera2 pour utiliser la caméra."
+            "--mesurer ne dessine pas les images : retirez --sortie (ou --mesurer)."
         )
+    opening = shared.open_run(args)
+    detector = Detector(opening.model_path, opening.metadata, opening.normalization, args.fils)
+    detector.check_labels(opening.labels, opening.labels_path.name)
+    labels = opening.labels
     output_dir = Path(args.sortie) if args.sortie else None
     if output_dir is not None:
         if output_dir.exists() and not output_dir.is_dir():
             raise shared.UsageError(
                 f"{output_dir} existe et n'est pas un dossier : choisissez un autre nom."
             )
+    images = shared.image_source(args, Path(__file__).name)
+    if output_dir is not None:
         output_dir.mkdir(parents=True, exist_ok=True)
+    plan = shared.chosen_plan(args, detector)
+    integer = plan is not None
     if not args.json:
-        print(
-            f"Modèle {model_path.name} : entrée {detector.height}×{detector.width} "
-            f"{detector.input_dtype.name}, normalisation {normalization}, {args.threads} fil(s)."
-        )
+        shared.print_header(opening, detector, args, plan)
+    if args.mesurer is not None:
+        # The images go through the same calls as below, each one timed (see measure_images).
+        steps = [
+            ("preparation", "préparation", lambda image, _: detector.prepare(image, integer)),
+            ("inference", "inférence", lambda tensor, _: detector.raw_outputs(tensor)),
+            (
+                "decoding",
+                "décodage + NMS",
+                lambda raw, image: detections(detector, raw, image.size, args.seuil),
+            ),
+        ]
+        compare = None if plan is None else (lambda image: detector.prepare(image, False))
+        header = shared.measure_header(args, plan)
+        return shared.measure_images(images, steps, compare, args.json, header)
     latencies = []
-    for name, image in images:
-        outputs, latency_ms = detector.raw_outputs(detector.prepare(image))
-        boxes, scores, found = detector.detect(outputs, args.seuil)
-        # Back to the original image's pixels (the model saw it resized or letterboxed).
-        boxes = detector.to_original(boxes, image)
+    for frame, (name, image) in enumerate(images):
+        raw = detector.raw_outputs(detector.prepare(image, integer))
+        boxes, scores, found = detections(detector, raw, image.size, args.seuil)
+        latency_ms = raw[-1]
         latencies.append(latency_ms)
         if args.json:
             record = {
                 "image": name,
+                **({} if args.dossier else {"frame": frame}),
                 "detections": [
                     {
                         "label": labels[k],
@@ -441,18 +441,7 @@ def run(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return run(args)
-    except shared.UsageError as error:
-        print(f"Erreur : {error}", file=sys.stderr)
-        return shared.EXIT_USAGE
-    except KeyboardInterrupt:
-        print("\nArrêt demandé (Ctrl+C).", file=sys.stderr)
-        return 0
-    except BrokenPipeError:  # output piped into `head` and closed early: not an error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+    return shared.script_main(build_parser(), run, argv)
 
 
 if __name__ == "__main__":

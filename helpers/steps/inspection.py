@@ -558,16 +558,20 @@ def measure_latency(
     runs: int = 50,
     warmup: int = 5,
     input_size: tuple[int, int] | None = None,
+    default_delegates: bool = True,
 ) -> dict:
     """Latence d'une inférence avec LiteRT : médiane et 90e centile en ms sur ``runs`` essais.
 
     Les ``warmup`` premiers appels (allocation, préparation des noyaux) ne sont pas comptés.
     Seul ``invoke()`` est chronométré. ``num_threads`` : 1 par défaut (un cœur de Pi).
+    ``default_delegates=False`` : sans le délégué XNNPACK (les noyaux intégrés de LiteRT).
     Introduit dans le notebook 03.
     """
     if runs < 1 or warmup < 0:
         raise KitError(f"runs = {runs}, warmup = {warmup} : il faut runs >= 1 et warmup >= 0.")
-    interpreter = load_interpreter(model, num_threads=num_threads)
+    interpreter = load_interpreter(
+        model, num_threads=num_threads, default_delegates=default_delegates
+    )
     detail = interpreter.get_input_details()[0]
     if len(detail["shape"]) == 4 and detail["shape"][3] in (1, 3):
         check_image_input(interpreter, input_size)
