@@ -276,7 +276,8 @@ def test_pi_input_tensor_is_byte_equal_to_helpers(tmp_path, resize, mode, dtype,
     with Image.open(path) as opened:
         opened.load()
         fitted = pi.fit_image(opened, 64, 48, description, channels)
-        from_pi = pi_classer.input_tensor(fitted, detail, -1.0, 1.0)
+        # The course's float preparation: the kit's exact tensors (integer_path=False).
+        from_pi = pi_classer.input_tensor(fitted, detail, -1.0, 1.0, False)
     pixels = read_image(path, (64, 48), channels, resize, 114)
     from_helpers = quantize(normalize(pixels, "symmetric")[None], detail)
     assert from_pi.dtype == from_helpers.dtype

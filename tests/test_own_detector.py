@@ -66,7 +66,8 @@ def _evaluate(capsys, model, annotations, *options):
 def _pi_detections(bundle, images):
     """detecter.py, run as on the Pi (its own process, from the bundle's folder)."""
     completed = subprocess.run(
-        [sys.executable, "detecter.py", str(images), "--json"],
+        # The course's float preparation: the kit's exact input tensors, so equal detections.
+        [sys.executable, "detecter.py", str(images), "--json", "--preparation", "flottante"],
         cwd=bundle,
         capture_output=True,
         text=True,
