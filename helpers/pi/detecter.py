@@ -91,7 +91,7 @@ class Detector:
             if description["format"] == "python"
             else None
         )
-        self.num_labels = None
+        self.num_labels = len(metadata.get("labels") or []) or None  # check_labels sets it too
 
     def check_labels(self, labels: list[str], labels_name: str) -> None:
         """Les étiquettes comptent les classes du modèle (formats à scores par classe)."""
