@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from test_quantization import export_tiny_model, write_images
 
+from helpers.base.errors import quiet_environment
 from helpers.base.paths import CALIBRATION_DIR, DEMO_MODEL_DIR, ROOT
 from helpers.cli import main
 from helpers.core.runtime import sha256_hex
@@ -21,7 +22,7 @@ IMAGES = str(CALIBRATION_DIR)
 
 
 def run_cli(*args):
-    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    environment = quiet_environment()
     return subprocess.run(
         [sys.executable, "-m", "helpers", "quantize", *map(str, args)],
         capture_output=True,

@@ -13,7 +13,6 @@ import contextlib
 import io
 import itertools
 import math
-import warnings
 
 from helpers.base.errors import KitError, quiet_tensorflow
 from helpers.core.models import loaded_model
@@ -122,8 +121,7 @@ def quantize_with_litert_quantizer(
     if no_quantize:
         match_tensors(no_quantize, tensor_names(float_bytes))  # a typo is refused, named
     try:
-        with quiet_tensorflow(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with quiet_tensorflow(hide_warnings=True):
             engine = quantizer.Quantizer(float_bytes, _recipe(mode))
             for pattern in no_quantize:
                 engine.update_quantization_recipe(
@@ -178,8 +176,7 @@ def validate_snr(
         )
     data = calibration_data(float_bytes, representative_dataset)
     data = {key: list(itertools.islice(values, samples)) for key, values in data.items()}
-    with quiet_tensorflow(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet_tensorflow(hide_warnings=True):
         engine = quantizer.Quantizer(float_bytes, previous_quantized_model=quantized_bytes)
         result = engine.validate(test_data=data, error_metrics=[ValidationErrorMetric.SNR])
     # The quantizer gives the SNR as a power ratio; decibels are what a reader compares.
@@ -275,8 +272,7 @@ def diagnose_model(model, representative_dataset, input_size=None, samples=SNR_S
     model = loaded_model(model)
     debugger = make_debugger(model, representative_dataset, input_size)
     layers = layer_statistics(debugger)
-    with quiet_tensorflow(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet_tensorflow(hide_warnings=True):
         quantized = debugger.get_nondebug_quantized_model()
     # Converted like the debugger's int8 model (same tracing): the tensor names match.
     float_bytes, _ = convert(model, "float32", input_size=input_size)
