@@ -32,7 +32,6 @@ from helpers.core.runtime import (
     signature_runner,
 )
 from helpers.core.runtime import input_size as runtime_input_size
-from helpers.steps.calibration import affine_dequantize, affine_quantization_params, affine_quantize
 
 DETECTOR_FILE = "detecteur.json"  # beside saved_model.pb: how to decode the outputs
 DETECTOR_FORMAT = "grille-centres"
@@ -420,51 +419,3 @@ def evaluate_concatenated_detector(
         )
     scores = coco_map(detections, coco, [(height, width)] * len(coco["images"]))
     return {"map50": scores["map50"], "map50_95": scores["map50_95"], "count": len(coco["images"])}
-
-
-# ---------------------------------------------------------------------------------------------
-# The exercise of notebook 05: one int8 scale for pixels and scores
-
-
-def check_concatenated_scale_answer(
-    scale, score_back, input_size: int = 640, score: float = 0.9
-) -> str:
-    """Vérifie l'exercice du notebook 05 : l'échelle int8 d'une sortie concaténée dont les
-    valeurs vont de 0 à ``input_size`` (les boîtes en pixels), puis ce que devient un score
-    ``score`` quantifié avec elle et déquantifié. Renvoie un message ; lève ``AssertionError``
-    (indice en français) sur une mauvaise réponse. Introduit dans le notebook 05."""
-    if any(value is None or value is Ellipsis for value in (scale, score_back)):
-        return (
-            "À vous : remplacez les None par vos valeurs (scale_640 : un nombre, score_back : "
-            f"le score {french(score, 'g')} après quantification et déquantification), puis "
-            "relancez cette cellule."
-        )
-    expected_scale, zero_point = affine_quantization_params(0.0, float(input_size), "int8")
-    scale, score_back = float(scale), float(score_back)
-    if not np.isclose(scale, expected_scale, rtol=1e-3):
-        hint = (
-            f"L'échelle vaut (max − min) / (qmax − qmin) : la plage va de 0 à {input_size} "
-            "(les pixels) et int8 compte 255 pas (de −128 à 127)."
-        )
-        if np.isclose(scale, input_size / 256, rtol=1e-3) or np.isclose(
-            scale, input_size / 127, rtol=1e-3
-        ):
-            hint += " Attention au nombre de pas : 127 − (−128) = 255."
-        raise AssertionError(f"Échelle {french(scale, '.4g')} inexacte. {hint}")
-    quantized = affine_quantize(np.array([score]), expected_scale, zero_point, "int8")
-    expected_back = float(affine_dequantize(quantized, expected_scale, zero_point)[0])
-    if not np.isclose(score_back, expected_back, atol=1e-6):
-        raise AssertionError(
-            f"Score déquantifié {french(score_back, 'g')} inexact. Quantifiez d'abord : q = arrondi(score / "
-            f"échelle) + point zéro ({zero_point}), borné à [−128, 127] ; puis déquantifiez : "
-            "échelle × (q − point zéro). Un score plus petit que la moitié du pas devient 0."
-        )
-    consequence = (
-        "tous les scores (de 0 à 1, sous la moitié du pas) tombent à 0"
-        if expected_scale / 2 > 1.0
-        else f"les scores ne valent plus que des multiples de {french(expected_scale, '.3f')}"
-    )
-    return (
-        f"Bravo : échelle {french(expected_scale, '.4f')}, et le score {french(score, 'g')} "
-        f"revient à {french(expected_back, 'g')} : en {input_size}×{input_size}, {consequence}."
-    )
