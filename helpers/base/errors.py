@@ -9,6 +9,7 @@ processus qui importera TensorFlow, ``silence_tensorflow`` dans un notebook ou u
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
@@ -77,8 +78,21 @@ def _filter_descriptor_2() -> None:
                     if not is_tensorflow_log(line.decode("utf-8", errors="replace")):
                         os.write(original, line)
 
-        threading.Thread(target=forward, name="journaux-tensorflow", daemon=True).start()
+        thread = threading.Thread(target=forward, name="journaux-tensorflow", daemon=True)
+        thread.start()
+
+        def drain() -> None:
+            # At exit, give descriptor 2 back: the pipe closes, the thread writes what is left.
+            sys.stderr.flush()
+            os.dup2(original, 2)
+            thread.join(timeout=2)
+
+        atexit.register(drain)
         _filter_installed = True
+
+
+def _below_error(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.ERROR
 
 
 def silence_tensorflow() -> None:
@@ -87,7 +101,11 @@ def silence_tensorflow() -> None:
     pendant ``converter.convert()`` ; leurs erreurs et tout le reste passent. Introduit dans le
     notebook 00."""
     os.environ.update(_QUIET_VARIABLES)
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)  # « Assets written to: /tmp/... »
+    # « INFO:tensorflow:Assets written to: /tmp/... »: a filter, since tf.get_logger() sets the
+    # level back to INFO in an interactive session (Jupyter) the first time it is called.
+    logger = logging.getLogger("tensorflow")
+    if _below_error not in logger.filters:
+        logger.addFilter(_below_error)
     try:
         _filter_descriptor_2()
     except (OSError, ValueError, AttributeError):
