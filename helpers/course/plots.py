@@ -8,6 +8,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Patch
+from matplotlib.ticker import FixedLocator, NullFormatter
 
 from helpers.base.units import BYTES_PER_KO, format_size, french
 from helpers.steps.calibration import ChannelStatistics, affine_dequantize, affine_quantize
@@ -20,6 +21,9 @@ from helpers.steps.debugging import (
 from helpers.steps.quantization import INTEGER_MODES
 
 CHANNEL_COLORS = {1: ("0.3",), 3: ("tab:red", "tab:green", "tab:blue")}
+
+# The labelled values of the rmse / scale axis (log): the healthy 0,29 and the 0,7 threshold.
+LOG_AXIS_TICKS = (0.02, 0.05, 0.1, 0.2, 0.29, 0.5, 0.7, 1, 2, 5, 10, 20, 50)
 
 
 def plot_image_grid(images, titles=None, ncols: int = 8, cell_size: float = 1.3, suptitle=None):
@@ -322,7 +326,11 @@ def plot_layer_errors(result: dict, title: str = "Erreur de quantification par c
                 fontsize=7,
             )
     axis.set_yscale("log")
+    # Labelled ticks at readable values, the thresholds among them; unlabelled minor ticks
+    # (matplotlib would write them « 2×10⁰ »).
+    axis.yaxis.set_major_locator(FixedLocator(LOG_AXIS_TICKS))
     axis.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: french(v, "g")))
+    axis.yaxis.set_minor_formatter(NullFormatter())
     axis.set_xlabel("couche (dans l'ordre du modèle)")
     axis.set_ylabel("rmse / échelle")
     axis.set_title(title, fontsize=10)
