@@ -42,6 +42,8 @@ def test_every_cell_of_the_capsule_is_placed_in_the_slideshow():
     types = [cell.metadata.get("slideshow", {}).get("slide_type") for cell in notebook.cells]
     assert set(types) <= SLIDE_TYPES, types
     assert types[0] == "slide"
-    sections = [c for c in notebook.cells if c.cell_type == "markdown" and c.source.startswith("## ")]
+    sections = [
+        c for c in notebook.cells if c.cell_type == "markdown" and c.source.startswith("## ")
+    ]
     assert all(cell.metadata["slideshow"]["slide_type"] == "slide" for cell in sections)
     assert "rise" in notebook.metadata  # RISE's settings travel with the notebook

@@ -15,8 +15,8 @@ from helpers.core.images import normalize, read_image
 from helpers.core.runtime import quantize
 from helpers.course.exercises import (
     HARDWARE_SITUATIONS,
-    check_hardware_choice_answer,
     check_concatenated_scale_answer,
+    check_hardware_choice_answer,
     check_int8_size_answer,
     check_keep_float_answer,
     check_quantize_by_hand_answer,
@@ -757,9 +757,9 @@ def test_quantized_image_placeholder_gets_instructions():
 
 
 def test_quantized_image_right_answer_is_accepted():
-    right = np.clip(
-        np.round(CAPSULE_IMAGE / CAPSULE_SCALE) + CAPSULE_ZERO_POINT, -128, 127
-    ).astype(np.int8)
+    right = np.clip(np.round(CAPSULE_IMAGE / CAPSULE_SCALE) + CAPSULE_ZERO_POINT, -128, 127).astype(
+        np.int8
+    )
     message = check_quantized_image_answer(right, CAPSULE_IMAGE, INPUT_DETAIL)
     assert message.startswith("Bravo") and "de -128 à" in message
     kit = quantize(CAPSULE_IMAGE, INPUT_DETAIL)  # the kit's quantization is the reference
@@ -772,7 +772,10 @@ def test_quantized_image_right_answer_is_accepted():
         (lambda x: x.astype(np.int8), "astype seul"),
         (lambda x: np.clip(np.trunc(x / CAPSULE_SCALE) + CAPSULE_ZERO_POINT, -128, 127), "arrondi"),
         (lambda x: np.clip(np.round(x / CAPSULE_SCALE), -128, 127), "point zéro"),
-        (lambda x: np.clip(np.round(x / CAPSULE_SCALE) - CAPSULE_ZERO_POINT, -128, 127), "s'ajoute"),
+        (
+            lambda x: np.clip(np.round(x / CAPSULE_SCALE) - CAPSULE_ZERO_POINT, -128, 127),
+            "s'ajoute",
+        ),
         (lambda x: np.clip(np.round(x * CAPSULE_SCALE) + CAPSULE_ZERO_POINT, -128, 127), "Divisez"),
     ],
 )

@@ -728,7 +728,9 @@ def check_quantized_image_answer(image_int8, image, input_detail) -> str:
     # rounding through.
     values = np.asarray(image, dtype=np.float32)
     info = np.iinfo(dtype)
-    in_float64 = np.clip(np.round(values.astype(np.float64) / scale) + zero_point, info.min, info.max)
+    in_float64 = np.clip(
+        np.round(values.astype(np.float64) / scale) + zero_point, info.min, info.max
+    )
     if np.array_equal(image_int8, quantize(values, input_detail)) or np.array_equal(
         image_int8, in_float64
     ):
@@ -1006,9 +1008,7 @@ def check_concatenated_scale_answer(
             + f"score_back : le score {french(score, 'g')} après quantification et "
             "déquantification), puis relancez cette cellule."
         )
-    expected_scale, expected_zero_point = affine_quantization_params(
-        0.0, float(input_size), "int8"
-    )
+    expected_scale, expected_zero_point = affine_quantization_params(0.0, float(input_size), "int8")
     scale = _number(scale, "scale_640")
     score_back = _number(score_back, "score_back")
     if not np.isclose(scale, expected_scale, rtol=1e-3):

@@ -20,7 +20,6 @@ import numpy as np
 from tqdm import tqdm  # plain text bar on stderr: tqdm.auto warns in a notebook without ipywidgets
 
 from helpers.base.errors import KitError
-from helpers.base.units import french
 from helpers.core.images import check_normalization, is_image_file, normalize, read_image
 from helpers.core.runtime import (
     check_image_input,
