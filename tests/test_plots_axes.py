@@ -22,3 +22,16 @@ def test_log_axis_of_layer_errors_has_french_labels_only():
     assert "0,29" in shown and "0,7" in shown
     minor = [t.get_text() for t in axis.get_yticklabels(minor=True)]
     assert not any("10" in label for label in shown + minor)  # no « 2×10⁰ »
+
+
+def test_bar_names_are_wrapped_and_the_axis_is_french():
+    from helpers.course.plots import plot_bars
+
+    values = {"float32": 0.9, "concat. normalisée en 640×640": 0.45, "séparées": 0.88}
+    figure = plot_bars(values, "mAP@0.5", "essai", fmt="{:.3f}")
+    axis = figure.axes[0]
+    figure.canvas.draw()
+    names = [label.get_text() for label in axis.get_xticklabels()]
+    assert all(len(line) <= 11 for name in names for line in name.split("\n"))
+    ticks = [label.get_text() for label in axis.get_yticklabels()]
+    assert any("," in tick for tick in ticks) and not any("." in tick for tick in ticks)
