@@ -2,8 +2,10 @@
 
 import os
 
+from helpers.base.errors import quiet_environment
+
 # Silence TensorFlow's C++ logs in the test process and in nbval's kernels.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.update(quiet_environment({}))
 
 
 def pytest_collectstart(collector):

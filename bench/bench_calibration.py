@@ -16,7 +16,6 @@ import argparse
 import glob
 import io
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -26,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from helpers.base.errors import quiet_environment
 
 SIZE = 640
 COUNTS = (100, 1000)
@@ -101,7 +102,7 @@ def run_case(loader: str, folder: str) -> dict:
 
 
 def measure(loader: str, folder: Path) -> dict:
-    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    environment = quiet_environment()
     result = subprocess.run(
         [sys.executable, __file__, "--case", loader, "--folder", str(folder)],
         capture_output=True,

@@ -15,11 +15,12 @@ notebook. Lancement : ``python bench/bench_calibration_design.py``
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from helpers.base.errors import silence_tensorflow  # noqa: E402
+
+silence_tensorflow()  # before TensorFlow is imported
 
 import numpy as np  # noqa: E402
 

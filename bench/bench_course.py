@@ -33,6 +33,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from helpers.base.errors import quiet_environment
 from helpers.base.paths import ROOT
 from helpers.base.units import french
 from helpers.pi.classer import FrenchArgumentParser
@@ -105,7 +106,7 @@ def main() -> int:
     paths = [p.resolve() for p in args.notebooks] or sorted((ROOT / "notebooks").glob("*.ipynb"))
 
     print(f"Référence R ({args.runs_r} essais)…", flush=True)
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = quiet_environment()
     runs = []
     for _ in range(args.runs_r):
         seconds, done = timed_run([sys.executable, "-c", REFERENCE], env)

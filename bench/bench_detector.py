@@ -25,13 +25,14 @@ Lancement : ``python bench/bench_detector.py [--runs N]`` (environ cinq minutes 
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from helpers.base.errors import silence_tensorflow  # noqa: E402
+
+silence_tensorflow()  # before TensorFlow is imported
 
 from helpers.base.units import format_size  # noqa: E402
 from helpers.core.images import read_labels  # noqa: E402

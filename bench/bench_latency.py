@@ -16,11 +16,12 @@ sinon). Lancement : ``python bench/bench_latency.py`` (environ une minute sur 2 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from helpers.base.errors import silence_tensorflow  # noqa: E402
+
+silence_tensorflow()  # before TensorFlow is imported
 
 from helpers.base.paths import CALIBRATION_DIR, DEMO_MODEL_DIR, LABELS_FILE, TEST_DIR  # noqa: E402
 from helpers.base.units import BYTES_PER_KO  # noqa: E402

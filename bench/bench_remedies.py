@@ -17,11 +17,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import os
 import sys
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from helpers.base.errors import silence_tensorflow  # noqa: E402
+
+silence_tensorflow()  # before TensorFlow is imported
 
 from helpers.base.paths import CALIBRATION_DIR, FRAGILE_MODEL_DIR, TEST_DIR, relative_to_root  # noqa: E402
 from helpers.base.units import format_ms, format_percent, format_size, french  # noqa: E402

@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from helpers.base.errors import quiet_environment
 from helpers.base.paths import CALIBRATION_DIR, DEMO_MODEL_DIR
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.update(quiet_environment({}))
 
 RAW_MODES = ("float32", "dynamic", "float16", "int8", "int8-full", "int16x8")
 

@@ -3,7 +3,10 @@
 Le test démarre le JupyterLab du cours sur ce poste (localhost), ouvre le notebook de la
 capsule, vérifie que l'interface est en français et qu'aucune question sur les nouvelles de
 Jupyter ne s'affiche, exécute toutes les cellules depuis le menu, vérifie qu'aucune cellule ne
-montre d'erreur et enregistre une capture d'écran dans ``sorties/jupyterlab_capsule.png``.
+montre d'erreur, que l'exercice attend toujours l'étudiant (sa solution reste repliée, et
+s'ouvre d'un clic) et enregistre une capture d'écran dans ``sorties/jupyterlab_capsule.png``.
+Puis il ouvre la capsule en diaporama (RISE, ``jupyterlab-rise``) : une diapositive par
+section, capture dans ``sorties/diaporama_capsule.png``.
 
 Il faut Chromium (``sudo apt install chromium``) et le paquet Python playwright
 (``pip install -r requirements.txt``) ; aucun navigateur n'est téléchargé. Sans eux, le test est
@@ -31,15 +34,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from helpers.base.errors import quiet_environment
 from helpers.base.paths import OUTPUT_DIR, ROOT
 
 NOTEBOOKS_DIR = ROOT / "notebooks"
-# The capsule notebook is written after this test: until it exists, notebook 00 (the course's
-# first notebook, also opened by `make lab`) stands in for it, with the same checks.
 CAPSULE_NOTEBOOK = NOTEBOOKS_DIR / "capsule_10_minutes.ipynb"
-if not CAPSULE_NOTEBOOK.is_file():
-    CAPSULE_NOTEBOOK = NOTEBOOKS_DIR / "00_presentation.ipynb"
 SCREENSHOT = OUTPUT_DIR / "jupyterlab_capsule.png"
+SLIDESHOW_SCREENSHOT = OUTPUT_DIR / "diaporama_capsule.png"
 # JupyterLab autosaves what it opens: the browser works on a copy. The copy sits directly in
 # sorties/, at the same depth as notebooks/, so the notebook's relative paths (../data/...) still
 # lead to the repository's data.
@@ -126,14 +127,15 @@ def jupyterlab(chromium, tmp_path):
     port = _free_port()
     token = secrets.token_hex(16)
     base_url = f"http://127.0.0.1:{port}"
-    env = dict(
-        os.environ,
-        # The course's settings (overrides.json in the venv) apply as they do for a student; the
-        # student's own settings and saved workspace stay out, and nothing is written in them.
-        JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "user-settings"),
-        JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
-        JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
-        TF_CPP_MIN_LOG_LEVEL="2",
+    env = quiet_environment(
+        dict(
+            os.environ,
+            # The course's settings (overrides.json in the venv) apply as they do for a student; the
+            # student's own settings and saved workspace stay out, and nothing is written in them.
+            JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "user-settings"),
+            JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
+            JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+        )
     )
     command = [
         sys.executable,
@@ -257,6 +259,27 @@ def _wait_for_state(page, done, timeout: float, what: str) -> dict:
     )
 
 
+# What RISE draws: reveal.js sections, one per slide (fragments and sub-slides inside them).
+SLIDES_JS = """() => {
+    const slides = document.querySelectorAll(".reveal .slides > section");
+    const first = slides.length ? slides[0].querySelector("h1") : null;
+    return {count: slides.length, title: first ? first.innerText : ""};
+}"""
+
+
+def _open_slideshow(browser, base_url: str, token: str, relative_copy: str) -> dict:
+    """La capsule en diaporama, page que RISE sert sous /rise/ : ses diapositives."""
+    page = browser.new_page(viewport={"width": 1280, "height": 720}, locale="en-US")
+    page.set_default_timeout(PAGE_TIMEOUT * 1000)
+    page.goto(f"{base_url}/rise/{relative_copy}?token={token}")
+    title = page.locator(".reveal .slides section.present h1").first
+    try:
+        title.wait_for(state="visible")
+    finally:
+        page.screenshot(path=str(SLIDESHOW_SCREENSHOT))
+    return page.evaluate(SLIDES_JS)
+
+
 def test_capsule_runs_in_french_jupyterlab_without_errors(chromium, jupyterlab):
     from playwright.sync_api import expect, sync_playwright
 
@@ -321,14 +344,32 @@ def test_capsule_runs_in_french_jupyterlab_without_errors(chromium, jupyterlab):
             assert tracebacks.count() == 0, (
                 f"Une cellule affiche une erreur : {tracebacks.first.inner_text()[:500]}"
             )
+            # "Exécuter tout" left the exercise to the student: its check waits, its solution is
+            # folded, and one click on « Solution » shows it.
+            page_text = page.locator(".jp-Notebook").inner_text()
+            assert "À vous" in page_text and "Bravo" not in page_text
+            solution = page.locator(".jp-MarkdownOutput details").first
+            code = solution.locator("pre")
+            assert solution.count() == 1 and not code.is_visible()
+            solution.locator("summary").click()
+            expect(code).to_be_visible()
+            assert "np.round" in code.inner_text()
             # The news prompt never showed: by now JupyterLab has been up long enough to ask.
             assert not NEWS_PROMPT.search(page.locator("body").inner_text()), (
                 "JupyterLab demande encore s'il faut suivre les nouvelles officielles de Jupyter : "
                 "relancez `python -m helpers jupyterlab-french` (make install)."
             )
+            slides = _open_slideshow(browser, base_url, token, relative_copy)
         finally:
             browser.close()
 
+    sections = [
+        cell
+        for cell in nbformat.read(CAPSULE_NOTEBOOK, as_version=4).cells
+        if cell.metadata.get("slideshow", {}).get("slide_type") == "slide"
+    ]
+    assert slides["count"] == len(sections), slides
+    assert slides["title"].lower().startswith("capsule de 10 minutes"), slides  # theme: capitals
     assert _digest(CAPSULE_NOTEBOOK) == stored, f"Le test a modifié {CAPSULE_NOTEBOOK.name}."
     print(
         f"{CAPSULE_NOTEBOOK.name} dans Chromium : ouvert en {load_seconds:.1f} s, "

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers.base.errors import KitError
+from helpers.base.errors import KitError, quiet_environment
 from helpers.base.paths import LABELS_FILE, ROOT, TEST_DIR
 from helpers.cli import main
 from helpers.core.images import list_labeled_images, load_labeled_images
@@ -25,7 +25,7 @@ BUNDLE_FILES = ["README.md", "classer.py", "labels.txt", "modele.json", "modele.
 
 
 def _env() -> dict:
-    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    return quiet_environment()
 
 
 def _write(folder: Path, model_bytes: bytes, mode: str, labels=LABELS) -> Path:

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 import helpers.steps.calibration as calibration
-from helpers.base.errors import KitError
+from helpers.base.errors import KitError, quiet_environment
 from helpers.base.paths import CALIBRATION_DIR, DEMO_MODEL_DIR
 from helpers.course import plots
 from helpers.steps.calibration import (
@@ -27,7 +27,7 @@ from helpers.steps.calibration import (
     round_trip_error,
 )
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.update(quiet_environment({}))
 
 SIZE = (8, 6)  # (height, width): small and not square, to catch swapped axes
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 
 import pytest
 
+from helpers.base.errors import quiet_environment
 from helpers.base.paths import ROOT, TEST_DIR
 
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+ENV = quiet_environment()
 
 
 def run_cli(*args) -> subprocess.CompletedProcess:

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from test_quantization import export_tiny_model, write_images
 
+from helpers.base.errors import quiet_environment
 from helpers.base.paths import CALIBRATION_DIR, DEMO_MODEL_DIR, LABELS_FILE, ROOT
 from helpers.cli import main
 from helpers.core.images import read_labels
@@ -25,7 +26,7 @@ IMAGES = str(CALIBRATION_DIR)
 
 
 def run_cli(*args):
-    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    environment = quiet_environment()
     return subprocess.run(
         [sys.executable, "-m", "helpers", "quantize", *map(str, args)],
         capture_output=True,

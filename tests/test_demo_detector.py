@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from helpers.base.errors import quiet_environment
 from helpers.base.paths import DATA_DIR
 from helpers.cli import main
 from helpers.core.images import read_labels
@@ -197,7 +198,7 @@ def test_detection_bundle_runs_standalone_and_finds_what_the_kit_finds(
         cwd=bundle,
         capture_output=True,
         text=True,
-        env={"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "2"},
+        env=quiet_environment({"PATH": "/usr/bin:/bin"}),
         timeout=120,
     )
     assert result.returncode == 0, result.stderr

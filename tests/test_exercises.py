@@ -1,4 +1,4 @@
-"""Les vérificateurs des exercices des notebooks 00 à 04 : « À vous » tant que la réponse manque,
+"""Les vérificateurs des exercices des notebooks 00 à 06 : « À vous » tant que la réponse manque,
 « Bravo » pour la bonne réponse, et un refus (AssertionError) pour chaque erreur classique."""
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ from helpers.core.images import normalize, read_image
 from helpers.core.runtime import quantize
 from helpers.course.exercises import (
     HARDWARE_SITUATIONS,
+    check_concatenated_scale_answer,
     check_hardware_choice_answer,
     check_int8_size_answer,
     check_keep_float_answer,
     check_quantize_by_hand_answer,
+    check_quantized_image_answer,
     check_sha256_answer,
     check_uint8_model_answer,
     check_unit_dataset_answer,
@@ -676,3 +678,132 @@ def test_keep_float_limit_is_at_least_one_layer():
     assert check_keep_float_answer(["bloc2_e"], names, FLOAT_06, lambda kept: FLOAT_06).startswith(
         "Bravo"
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 05: one int8 scale for pixels and scores
+# --------------------------------------------------------------------------------------------
+
+RIGHT_SCALE = 640 / 255
+
+
+def test_concatenated_placeholders_get_instructions():
+    message = check_concatenated_scale_answer(None, None)
+    assert message.startswith("À vous") and "None" in message
+    assert check_concatenated_scale_answer(..., 0.0).startswith("À vous")
+    message = check_concatenated_scale_answer(RIGHT_SCALE, 0.0, zero_point=None)
+    assert message.startswith("À vous") and "zero_point_640" in message
+
+
+def test_concatenated_right_answer_is_accepted():
+    assert check_concatenated_scale_answer(RIGHT_SCALE, 0.0).startswith("Bravo")
+    message = check_concatenated_scale_answer(RIGHT_SCALE, 0.0, zero_point=-128)
+    assert message.startswith("Bravo") and "point zéro -128" in message
+
+
+@pytest.mark.parametrize("wrong_scale", [640 / 256, 640 / 127, 1 / 256, 2.0])
+def test_concatenated_wrong_scale_is_rejected_with_a_hint(wrong_scale):
+    with pytest.raises(AssertionError, match="Échelle"):
+        check_concatenated_scale_answer(wrong_scale, 0.0, zero_point=-128)
+
+
+def test_concatenated_off_by_one_step_count_gets_the_specific_hint():
+    with pytest.raises(AssertionError, match="255"):
+        check_concatenated_scale_answer(640 / 256, 0.0)
+
+
+@pytest.mark.parametrize("wrong_zero_point", [0, 127, -127, 128])
+def test_concatenated_wrong_zero_point_is_rejected(wrong_zero_point):
+    # The dequantized score is 0 whatever the zero point (it cancels out): only this catches it.
+    with pytest.raises(AssertionError, match="Point zéro"):
+        check_concatenated_scale_answer(RIGHT_SCALE, 0.0, zero_point=wrong_zero_point)
+
+
+def test_concatenated_symmetric_zero_point_gets_its_hint():
+    with pytest.raises(AssertionError, match="symétrique"):
+        check_concatenated_scale_answer(RIGHT_SCALE, 0.0, zero_point=0)
+
+
+@pytest.mark.parametrize("wrong_score", [0.9, RIGHT_SCALE, -RIGHT_SCALE])
+def test_concatenated_score_that_survives_is_rejected(wrong_score):
+    with pytest.raises(AssertionError, match="déquantifi"):
+        check_concatenated_scale_answer(RIGHT_SCALE, wrong_score, zero_point=-128)
+
+
+def test_concatenated_small_image_keeps_some_scores():
+    # At 128×128 the step is about 0.5: a score of 0.9 is 1.8 steps, it comes back as 2 steps.
+    scale = 128 / 255
+    assert check_concatenated_scale_answer(scale, 2 * scale, input_size=128).startswith("Bravo")
+    with pytest.raises(AssertionError):
+        check_concatenated_scale_answer(scale, 0.0, input_size=128)
+
+
+# --------------------------------------------------------------------------------------------
+# The capsule: one image quantized for an int8-full model
+# --------------------------------------------------------------------------------------------
+
+# Values off the exact halves of the pixels, plus black and white (-1 and 1, where the bounds of
+# int8 matter) and 0.
+CAPSULE_IMAGE = np.concatenate(
+    [np.random.default_rng(1).uniform(-0.99, 0.99, 40), [-1.0, 1.0, 0.0]]
+).astype(np.float32)
+CAPSULE_IMAGE = CAPSULE_IMAGE.reshape(1, 1, -1, 1)
+CAPSULE_SCALE, CAPSULE_ZERO_POINT = INPUT_DETAIL["quantization"]
+
+
+def test_quantized_image_placeholder_gets_instructions():
+    message = check_quantized_image_answer(None, CAPSULE_IMAGE, INPUT_DETAIL)
+    assert message.startswith("À vous") and "None" in message
+
+
+def test_quantized_image_right_answer_is_accepted():
+    right = np.clip(np.round(CAPSULE_IMAGE / CAPSULE_SCALE) + CAPSULE_ZERO_POINT, -128, 127).astype(
+        np.int8
+    )
+    message = check_quantized_image_answer(right, CAPSULE_IMAGE, INPUT_DETAIL)
+    assert message.startswith("Bravo") and "de -128 à" in message
+    kit = quantize(CAPSULE_IMAGE, INPUT_DETAIL)  # the kit's quantization is the reference
+    assert check_quantized_image_answer(kit, CAPSULE_IMAGE, INPUT_DETAIL).startswith("Bravo")
+
+
+@pytest.mark.parametrize(
+    ("wrong", "hint"),
+    [
+        (lambda x: x.astype(np.int8), "astype seul"),
+        (lambda x: np.clip(np.trunc(x / CAPSULE_SCALE) + CAPSULE_ZERO_POINT, -128, 127), "arrondi"),
+        (lambda x: np.clip(np.round(x / CAPSULE_SCALE), -128, 127), "point zéro"),
+        (
+            lambda x: np.clip(np.round(x / CAPSULE_SCALE) - CAPSULE_ZERO_POINT, -128, 127),
+            "s'ajoute",
+        ),
+        (lambda x: np.clip(np.round(x * CAPSULE_SCALE) + CAPSULE_ZERO_POINT, -128, 127), "Divisez"),
+    ],
+)
+def test_quantized_image_classic_mistakes_are_rejected_with_their_hint(wrong, hint):
+    answer = np.asarray(wrong(CAPSULE_IMAGE)).astype(np.int64).astype(np.int8)
+    with pytest.raises(AssertionError, match=hint):
+        check_quantized_image_answer(answer, CAPSULE_IMAGE, INPUT_DETAIL)
+
+
+def test_quantized_image_missing_rounding_is_caught_on_pixels_at_exact_halves():
+    # Normalized pixels are on exact halves of the step 2/255: truncation must still fail.
+    pixels = IMAGES[:1]
+    truncated = np.clip(np.trunc(pixels / CAPSULE_SCALE) + CAPSULE_ZERO_POINT, -128, 127)
+    with pytest.raises(AssertionError, match="arrondi"):
+        check_quantized_image_answer(truncated.astype(np.int8), pixels, INPUT_DETAIL)
+    right = quantize(pixels, INPUT_DETAIL)
+    assert check_quantized_image_answer(right, pixels, INPUT_DETAIL).startswith("Bravo")
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (CAPSULE_IMAGE.tolist(), "tableau numpy"),
+        (np.zeros(CAPSULE_IMAGE.shape[1:], np.int8), "Forme"),  # the batch axis dropped
+        (np.zeros(CAPSULE_IMAGE.shape, np.float32), "Type float32"),
+        (np.zeros(CAPSULE_IMAGE.shape, np.uint8), "Type uint8"),
+    ],
+)
+def test_quantized_image_must_be_an_int8_array_of_the_image_shape(answer, hint):
+    with pytest.raises(AssertionError, match=hint):
+        check_quantized_image_answer(answer, CAPSULE_IMAGE, INPUT_DETAIL)

@@ -143,3 +143,11 @@ def test_stored_outputs_write_unitless_numbers_the_french_way():
         for dotted in dotted_numbers_in_french(text)
     ]
     assert not found, f"nombres sans unité avec un point décimal, dans du texte français : {found}"
+
+
+def test_powers_of_ten_are_written_the_french_way():
+    from helpers.base.units import french
+
+    assert french(4.52e-06, ".3g") == "4,52 × 10⁻⁶"
+    assert french(1.5e10, ".2e") == "1,50 × 10¹⁰"
+    assert french(0.0078, ".4g") == "0,0078" and french(99.0625) == "99,06"

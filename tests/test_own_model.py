@@ -2,13 +2,14 @@
 « détecteur » à deux sorties (boîtes et scores), entrée 96×128, images JPEG."""
 
 import json
-import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 from PIL import Image
+
+from helpers.base.errors import quiet_environment
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +36,7 @@ def detector(tmp_path_factory):
 
 
 def run(*args, cwd):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = quiet_environment()
     command = [sys.executable, "-m", "helpers", *args]
     return subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=600, env=env)
 

@@ -12,10 +12,18 @@ import math
 BYTES_PER_KO = 1000  # the course counts in ko of 1000 bytes, never in KiB
 
 
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
 def french(value: float, spec: str = ".2f") -> str:
     """Un nombre formaté (``spec`` comme dans un f-string) avec une virgule décimale :
-    ``french(99.0625, ".2f")`` donne « 99,06 »."""
-    return format(value, spec).replace(".", ",")
+    ``french(99.0625, ".2f")`` donne « 99,06 », et une puissance de 10 s'écrit comme en
+    français : ``french(4.52e-06, ".3g")`` donne « 4,52 × 10⁻⁶ »."""
+    mantissa, exponent_mark, exponent = format(value, spec).partition("e")
+    text = mantissa.replace(".", ",")
+    if exponent_mark:
+        text += f" × 10{str(int(exponent)).translate(_SUPERSCRIPTS)}"
+    return text
 
 
 def format_size(size_bytes: int, digits: int = 1) -> str:

@@ -1,4 +1,4 @@
-"""Les vérificateurs des exercices des notebooks 00 à 04 et 06 : ils guident, ils refusent les erreurs.
+"""Les vérificateurs des exercices des notebooks 00 à 06 et de la capsule : ils guident, ils refusent les erreurs.
 
 Chaque vérificateur reçoit la réponse de l'étudiant (un nombre, un dictionnaire, une fonction, les
 octets d'un modèle) et ce dont il a besoin pour la juger (le modèle, les images, les paramètres
@@ -35,7 +35,12 @@ from helpers.core.runtime import (
     quantize,
     run_model,
 )
-from helpers.steps.calibration import peak_memory_while_consuming
+from helpers.steps.calibration import (
+    affine_dequantize,
+    affine_quantization_params,
+    affine_quantize,
+    peak_memory_while_consuming,
+)
 from helpers.steps.debugging import match_tensors, short_name
 from helpers.steps.quantization import COURSE_MODES
 
@@ -576,30 +581,37 @@ def _check_quantize_by_hand(function) -> bool:
     return True
 
 
+def _wrong_integers(got, images, input_detail) -> np.ndarray:
+    """Where integers differ from LiteRT's quantization of ``images``, to one step at exact
+    halves: pixels land near them (x / s = p - 127.5), where float64 and float32 may round
+    apart, so there either neighbour of x / s is right."""
+    scale, zero_point = quantization_params(input_detail)
+    info = np.iinfo(np.dtype(input_detail["dtype"]))
+    expected = quantize(images, input_detail)
+    ratio = np.asarray(images, dtype=np.float64) / scale
+    near_half = np.abs(np.abs(ratio - np.floor(ratio)) - 0.5) < 1e-3
+    below = np.clip(np.floor(ratio) + zero_point, info.min, info.max)
+    above = np.clip(np.ceil(ratio) + zero_point, info.min, info.max)
+    got = np.asarray(got).astype(np.float64)
+    return np.where(near_half, (got != below) & (got != above), got != expected)
+
+
 def _check_on_images(function, images, input_detail) -> None:
     """The student's integers equal LiteRT's on real images, to one step at exact halves."""
     scale, zero_point = quantization_params(input_detail)
     dtype = np.dtype(input_detail["dtype"]).type
-    expected = quantize(images, input_detail)
+    expected_shape = np.shape(images)
     try:
         got = np.asarray(function(np.asarray(images, dtype=np.float32), scale, zero_point, dtype))
     except Exception as error:
         raise AssertionError(
             f"quantize_by_hand a levé {type(error).__name__} ({error}) sur les images de test."
         ) from error
-    if got.shape != expected.shape:
+    if got.shape != expected_shape:
         raise AssertionError(
-            f"Sur les images, le résultat a la forme {got.shape} au lieu de {expected.shape}."
+            f"Sur les images, le résultat a la forme {got.shape} au lieu de {expected_shape}."
         )
-    # Pixels land near halves (x / s = p - 127.5): float64 and float32 may round them apart,
-    # so there either neighbour of x / s is right.
-    info = np.iinfo(dtype)
-    ratio = np.asarray(images, dtype=np.float64) / scale
-    near_half = np.abs(np.abs(ratio - np.floor(ratio)) - 0.5) < 1e-3
-    below = np.clip(np.floor(ratio) + zero_point, info.min, info.max)
-    above = np.clip(np.ceil(ratio) + zero_point, info.min, info.max)
-    got = got.astype(np.float64)
-    wrong = np.where(near_half, (got != below) & (got != above), got != expected)
+    wrong = _wrong_integers(got, images, input_detail)
     if np.any(wrong):
         raise AssertionError(
             f"Sur les images de test, {int(np.sum(wrong))} entiers diffèrent de ceux de LiteRT "
@@ -675,6 +687,77 @@ def check_quantize_by_hand_answer(
         f"uint8), et donne les entiers de LiteRT sur {len(images)} images de test. L'entier 0 en "
         f"sortie vaut {french(expected, 'g')} : ce n'est pas le réel 0, que représente le point "
         f"zéro ({out_zero_point})."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The capsule: one image quantized for an int8-full model
+# --------------------------------------------------------------------------------------------
+
+
+def check_quantized_image_answer(image_int8, image, input_detail) -> str:
+    """Vérifie l'exercice de la capsule : ``image_int8`` est ``image`` (normalisée, forme
+    ``(1, H, W, C)``) quantifiée pour l'entrée ``input_detail`` d'un modèle ``int8-full``, avec
+    l'échelle et le point zéro de cette entrée, comme LiteRT l'attend. Renvoie un message ; lève
+    ``AssertionError`` (indice en français) sur une mauvaise réponse. Introduit dans la
+    capsule."""
+    if _is_placeholder(image_int8):
+        return (
+            "À vous : remplacez None par l'image quantifiée (un tableau numpy calculé à partir "
+            "de image, scale et zero_point), puis relancez cette cellule."
+        )
+    scale, zero_point = quantization_params(input_detail)
+    dtype = np.dtype(input_detail["dtype"])
+    if not isinstance(image_int8, np.ndarray):
+        raise AssertionError(
+            f"image_int8 est {type(image_int8).__name__} : il faut un tableau numpy, de la forme "
+            "de image."
+        )
+    if image_int8.shape != np.shape(image):
+        raise AssertionError(
+            f"Forme {image_int8.shape} au lieu de {np.shape(image)} : quantifiez chaque valeur "
+            "de image, sans changer la forme (l'axe du lot compris)."
+        )
+    if image_int8.dtype != dtype:
+        raise AssertionError(
+            f"Type {image_int8.dtype} : l'entrée du modèle attend {dtype.name}. Terminez par "
+            f".astype(np.{dtype.name})."
+        )
+    # Exactly LiteRT's integers, computed in float32 as LiteRT does (or in float64): pixels in
+    # [-1, 1] sit on exact halves of the step, where a one-step tolerance would let a missing
+    # rounding through.
+    values = np.asarray(image, dtype=np.float32)
+    info = np.iinfo(dtype)
+    in_float64 = np.clip(
+        np.round(values.astype(np.float64) / scale) + zero_point, info.min, info.max
+    )
+    if np.array_equal(image_int8, quantize(values, input_detail)) or np.array_equal(
+        image_int8, in_float64
+    ):
+        return (
+            f"Bravo : {image_int8.size} entiers {dtype.name}, de {int(image_int8.min())} à "
+            f"{int(image_int8.max())}, ceux que run_model donne au modèle (échelle "
+            f"{french(scale, '.6f')}, point zéro {zero_point})."
+        )
+    wrong = int(np.sum(image_int8 != quantize(values, input_detail)))
+    mistakes = [
+        (
+            values.astype(dtype),
+            "astype seul ne garde que la partie entière des valeurs de [-1, 1] (-1, 0 ou 1) : "
+            "divisez d'abord par l'échelle.",
+        ),
+        *_quantize_variants(values, scale, zero_point, dtype.type),
+    ]
+    agreement, hint = max(
+        ((float(np.mean(mistake == image_int8)), hint) for mistake, hint in mistakes),
+        key=lambda pair: pair[0],
+    )
+    if agreement > 0.5:  # closest to this classic mistake
+        raise AssertionError(f"{wrong} entiers inexacts sur {image_int8.size}. {hint}")
+    raise AssertionError(
+        f"{wrong} entiers sur {image_int8.size} diffèrent de ceux qu'attend le modèle. "
+        "Reprenez la formule de la section 1, pour aller du réel x à l'entier q, avec "
+        "l'échelle et le point zéro lus dans le modèle."
     )
 
 
@@ -898,6 +981,76 @@ def check_sha256_answer(sha256_of_file, model_path, expected_sha256: str) -> str
         "Bravo : sha256_of_file lit par blocs de block_size octets, retrouve l'empreinte du "
         ".json quelle que soit la taille des blocs (et celle d'un fichier vide), et repère une "
         "copie tronquée."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 05: one int8 scale for pixels and scores
+# --------------------------------------------------------------------------------------------
+
+
+_NOT_ASKED = object()  # the check cell does not pass the zero point
+
+
+def check_concatenated_scale_answer(
+    scale, score_back, input_size: int = 640, score: float = 0.9, *, zero_point=_NOT_ASKED
+) -> str:
+    """Vérifie l'exercice du notebook 05 : l'échelle int8 d'une sortie concaténée dont les
+    valeurs vont de 0 à ``input_size`` (les boîtes en pixels), son point zéro ``zero_point``,
+    puis ce que devient un score ``score`` quantifié avec eux et déquantifié. Le score
+    déquantifié ne dépend pas du point zéro (il s'annule) : le point zéro se vérifie à part,
+    quand la cellule le passe. Renvoie un message ; lève ``AssertionError`` (indice en
+    français) sur une mauvaise réponse. Introduit dans le notebook 05."""
+    if any(_is_placeholder(value) for value in (scale, score_back, zero_point)):
+        return (
+            "À vous : remplacez les None par vos valeurs (scale_640 : un nombre, "
+            + ("zero_point_640 : un entier, " if zero_point is not _NOT_ASKED else "")
+            + f"score_back : le score {french(score, 'g')} après quantification et "
+            "déquantification), puis relancez cette cellule."
+        )
+    expected_scale, expected_zero_point = affine_quantization_params(0.0, float(input_size), "int8")
+    scale = _number(scale, "scale_640")
+    score_back = _number(score_back, "score_back")
+    if not np.isclose(scale, expected_scale, rtol=1e-3):
+        hint = (
+            f"L'échelle vaut (max − min) / (qmax − qmin) : la plage va de 0 à {input_size} "
+            "(les pixels) et int8 compte 255 pas (de −128 à 127)."
+        )
+        if np.isclose(scale, input_size / 256, rtol=1e-3) or np.isclose(
+            scale, input_size / 127, rtol=1e-3
+        ):
+            hint += " Attention au nombre de pas : 127 − (−128) = 255."
+        raise AssertionError(f"Échelle {french(scale, '.4g')} inexacte. {hint}")
+    if zero_point is not _NOT_ASKED:
+        given = _number(zero_point, "zero_point_640")
+        if given != expected_zero_point:
+            hint = (
+                " C'est le point zéro d'une plage symétrique autour de 0 ; celle-ci commence à 0."
+                if given == 0
+                else ""
+            )
+            raise AssertionError(
+                f"Point zéro {french(given, 'g')} inexact. Le point zéro est l'entier qui "
+                "représente le réel 0 : z = qmin − min / échelle, arrondi. Où tombe le réel 0 "
+                f"dans la plage [0, {input_size}] ?{hint}"
+            )
+    quantized = affine_quantize(np.array([score]), expected_scale, expected_zero_point, "int8")
+    expected_back = float(affine_dequantize(quantized, expected_scale, expected_zero_point)[0])
+    if not np.isclose(score_back, expected_back, atol=1e-6):
+        raise AssertionError(
+            f"Score déquantifié {french(score_back, 'g')} inexact. Quantifiez d'abord : "
+            "q = arrondi(score / échelle) + point zéro, borné à [−128, 127] ; puis "
+            "déquantifiez : échelle × (q − point zéro). Comparez le score à la moitié du pas."
+        )
+    consequence = (
+        "tous les scores (de 0 à 1, sous la moitié du pas) tombent à 0"
+        if expected_scale / 2 > 1.0
+        else f"les scores ne valent plus que des multiples de {french(expected_scale, '.3f')}"
+    )
+    return (
+        f"Bravo : échelle {french(expected_scale, '.4f')}, point zéro {expected_zero_point}, "
+        f"et le score {french(score, 'g')} revient à {french(expected_back, 'g')} : en "
+        f"{input_size}×{input_size}, {consequence}."
     )
 
 

@@ -5,9 +5,12 @@ Les nombres et mesures viennent des modules des étapes ; ici, seulement le dess
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Patch
+from matplotlib.ticker import FixedLocator, NullFormatter
 
 from helpers.base.units import BYTES_PER_KO, format_size, french
 from helpers.steps.calibration import ChannelStatistics, affine_dequantize, affine_quantize
@@ -20,6 +23,10 @@ from helpers.steps.debugging import (
 from helpers.steps.quantization import INTEGER_MODES
 
 CHANNEL_COLORS = {1: ("0.3",), 3: ("tab:red", "tab:green", "tab:blue")}
+
+BAR_LABEL_WIDTH = 11  # characters per line of a bar's name
+# The labelled values of the rmse / scale axis (log): the healthy 0,29 and the 0,7 threshold.
+LOG_AXIS_TICKS = (0.02, 0.05, 0.1, 0.2, 0.29, 0.5, 0.7, 1, 2, 5, 10, 20, 50)
 
 
 def plot_image_grid(images, titles=None, ncols: int = 8, cell_size: float = 1.3, suptitle=None):
@@ -50,10 +57,14 @@ def plot_bars(values: dict, ylabel: str, title: str, fmt: str = "{:.1f}", color=
     Introduit dans le notebook 00.
     """
     figure, axis = plt.subplots(figsize=(1.2 + 1.1 * len(values), 3))
-    bars = axis.bar(list(values), list(values.values()), color=color)
+    # Long names on several lines, so that neighbouring labels never overlap.
+    names = [textwrap.fill(str(name), BAR_LABEL_WIDTH) for name in values]
+    bars = axis.bar(names, list(values.values()), color=color)
     axis.bar_label(
         bars, labels=[fmt.format(v).replace(".", ",") for v in values.values()], fontsize=8
     )
+    axis.tick_params(axis="x", labelsize=8)
+    axis.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: french(v, "g")))
     axis.set_ylabel(ylabel)
     axis.set_title(title)
     axis.margins(y=0.15)
@@ -322,7 +333,11 @@ def plot_layer_errors(result: dict, title: str = "Erreur de quantification par c
                 fontsize=7,
             )
     axis.set_yscale("log")
+    # Labelled ticks at readable values, the thresholds among them; unlabelled minor ticks
+    # (matplotlib would write them « 2×10⁰ »).
+    axis.yaxis.set_major_locator(FixedLocator(LOG_AXIS_TICKS))
     axis.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: french(v, "g")))
+    axis.yaxis.set_minor_formatter(NullFormatter())
     axis.set_xlabel("couche (dans l'ordre du modèle)")
     axis.set_ylabel("rmse / échelle")
     axis.set_title(title, fontsize=10)

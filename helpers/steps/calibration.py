@@ -26,6 +26,7 @@ from PIL import Image, UnidentifiedImageError
 from tqdm import tqdm
 
 from helpers.base.errors import KitError
+from helpers.base.units import french
 from helpers.core.images import (
     DEFAULT_PAD_VALUE,
     check_normalization,
@@ -189,7 +190,8 @@ class RepresentativeDataset:
         return (
             f"{used}{where} → tableaux float32 de forme {self.shape} "
             f"({height}×{width}, {self.channels} {'canaux' if self.channels > 1 else 'canal'}), "
-            f"normalisation {self.normalization} [{low:g}, {high:g}]"
+            f"normalisation « {self.normalization} », valeurs dans [{french(low, 'g')}, "
+            f"{french(high, 'g')}]"
         )
 
     def __repr__(self) -> str:

@@ -13,7 +13,6 @@ import difflib
 import io
 import math
 import re
-import warnings
 
 import numpy as np
 
@@ -61,9 +60,7 @@ def make_debugger(model, representative_dataset, input_size=None, denylisted_nod
         denylisted_nodes=list(denylisted_nodes) if denylisted_nodes else None
     )
     try:
-        with quiet_tensorflow(), warnings.catch_warnings():
-            # The debugger uses tf.lite.Interpreter, which warns that it is deprecated.
-            warnings.simplefilter("ignore")
+        with quiet_tensorflow(hide_warnings=True):
             converter = make_converter(model, "int8", representative_dataset, input_size=input_size)
             return tf.lite.experimental.QuantizationDebugger(
                 converter=converter, debug_dataset=representative_dataset, debug_options=options
@@ -106,8 +103,7 @@ def layer_statistics(debugger) -> list[dict]:
     Introduit dans le notebook 06.
     """
     if debugger.layer_statistics is None:  # not run yet
-        with quiet_tensorflow(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with quiet_tensorflow(hide_warnings=True):
             debugger.run()
     dump = io.StringIO()
     debugger.layer_statistics_dump(dump)
@@ -303,8 +299,7 @@ def quantize_keeping_float(model, representative_dataset, patterns, input_size=N
     match_tensors(patterns, tensor_names(float_bytes))
     debugger = make_debugger(model, representative_dataset, input_size)
     kept = match_tensors(patterns, tensor_names(debugger.calibrated_model))
-    with quiet_tensorflow(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet_tensorflow(hide_warnings=True):
         debugger.options = tf.lite.experimental.QuantizationDebugOptions(
             denylisted_nodes=kept, fully_quantize=mode == "int8-full"
         )

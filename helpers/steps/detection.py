@@ -21,10 +21,8 @@ import numpy as np
 from tqdm import tqdm  # plain text bar on stderr: tqdm.auto warns in a notebook without ipywidgets
 
 from helpers.base.errors import KitError
-from helpers.base.units import french
 from helpers.core.images import image_size, is_image_file, normalize, read_image, read_labels
 from helpers.core.runtime import open_tflite, run_signature, signature_runner
-from helpers.steps.calibration import affine_dequantize, affine_quantization_params, affine_quantize
 from helpers.steps.decoding import (
     DETECTOR_FORMAT,
     check_description_outputs,
@@ -389,52 +387,4 @@ def evaluate_concatenated_detector(
     }
     return evaluate_detector(
         model, image_dir, annotations, normalization, detector=yolo, labels=labels
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# The exercise of notebook 05: one int8 scale for pixels and scores
-
-
-def check_concatenated_scale_answer(
-    scale, score_back, input_size: int = 640, score: float = 0.9
-) -> str:
-    """Vérifie l'exercice du notebook 05 : l'échelle int8 d'une sortie concaténée dont les
-    valeurs vont de 0 à ``input_size`` (les boîtes en pixels), puis ce que devient un score
-    ``score`` quantifié avec elle et déquantifié. Renvoie un message ; lève ``AssertionError``
-    (indice en français) sur une mauvaise réponse. Introduit dans le notebook 05."""
-    if any(value is None or value is Ellipsis for value in (scale, score_back)):
-        return (
-            "À vous : remplacez les None par vos valeurs (scale_640 : un nombre, score_back : "
-            f"le score {french(score, 'g')} après quantification et déquantification), puis "
-            "relancez cette cellule."
-        )
-    expected_scale, zero_point = affine_quantization_params(0.0, float(input_size), "int8")
-    scale, score_back = float(scale), float(score_back)
-    if not np.isclose(scale, expected_scale, rtol=1e-3):
-        hint = (
-            f"L'échelle vaut (max − min) / (qmax − qmin) : la plage va de 0 à {input_size} "
-            "(les pixels) et int8 compte 255 pas (de −128 à 127)."
-        )
-        if np.isclose(scale, input_size / 256, rtol=1e-3) or np.isclose(
-            scale, input_size / 127, rtol=1e-3
-        ):
-            hint += " Attention au nombre de pas : 127 − (−128) = 255."
-        raise AssertionError(f"Échelle {french(scale, '.4g')} inexacte. {hint}")
-    quantized = affine_quantize(np.array([score]), expected_scale, zero_point, "int8")
-    expected_back = float(affine_dequantize(quantized, expected_scale, zero_point)[0])
-    if not np.isclose(score_back, expected_back, atol=1e-6):
-        raise AssertionError(
-            f"Score déquantifié {french(score_back, 'g')} inexact. Quantifiez d'abord : q = arrondi(score / "
-            f"échelle) + point zéro ({zero_point}), borné à [−128, 127] ; puis déquantifiez : "
-            "échelle × (q − point zéro). Un score plus petit que la moitié du pas devient 0."
-        )
-    consequence = (
-        "tous les scores (de 0 à 1, sous la moitié du pas) tombent à 0"
-        if expected_scale / 2 > 1.0
-        else f"les scores ne valent plus que des multiples de {french(expected_scale, '.3f')}"
-    )
-    return (
-        f"Bravo : échelle {french(expected_scale, '.4f')}, et le score {french(score, 'g')} "
-        f"revient à {french(expected_back, 'g')} : en {input_size}×{input_size}, {consequence}."
     )

@@ -295,8 +295,7 @@ def diagnose_model(model, representative_dataset, input_size=None, samples=SNR_S
     model = loaded_model(model)
     debugger = make_debugger(model, representative_dataset, input_size)
     layers = layer_statistics(debugger)
-    with quiet_tensorflow(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet_tensorflow(hide_warnings=True):
         quantized = debugger.get_nondebug_quantized_model()
     # Converted like the debugger's int8 model (same tracing): the tensor names match.
     float_bytes, _ = convert(model, "float32", input_size=input_size)

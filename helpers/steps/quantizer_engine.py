@@ -13,7 +13,6 @@ import contextlib
 import io
 import itertools
 import math
-import warnings
 
 from helpers.base.errors import KitError, quiet_tensorflow
 from helpers.core.models import loaded_model
@@ -121,8 +120,7 @@ def quantize_with_litert_quantizer(
     if no_quantize:
         match_tensors(no_quantize, tensor_names(float_bytes))  # a typo is refused, named
     try:
-        with quiet_tensorflow(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with quiet_tensorflow(hide_warnings=True):
             engine = quantizer.Quantizer(float_bytes, _recipe(mode))
             for pattern in no_quantize:
                 engine.update_quantization_recipe(
@@ -177,8 +175,7 @@ def validate_snr(
         )
     data = calibration_data(float_bytes, representative_dataset)
     data = {key: list(itertools.islice(values, samples)) for key, values in data.items()}
-    with quiet_tensorflow(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet_tensorflow(hide_warnings=True):
         engine = quantizer.Quantizer(float_bytes, previous_quantized_model=quantized_bytes)
         result = engine.validate(test_data=data, error_metrics=[ValidationErrorMetric.SNR])
     # The quantizer gives the SNR as a power ratio; decibels are what a reader compares.

@@ -1,0 +1,108 @@
+"""Les exercices des notebooks : « Exécuter tout » n'exécute aucune solution, et chaque solution,
+mise à sa place, fait dire « Bravo » à sa vérification.
+
+Une solution est une cellule Markdown marquée ``solution`` : un bloc ``<details>`` replié (un
+clic pour l'ouvrir) qui contient son code dans un bloc ```` ```python ````. Elle suit la cellule
+de vérification de son exercice ; la version résolue d'un notebook exécute ce code juste avant
+cette vérification, à la place de ce que l'étudiant aurait écrit.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from helpers.base.paths import ROOT
+
+NOTEBOOK_DIR = ROOT / "notebooks"
+# 05 keeps its solution in a hidden code cell until it takes this form.
+NOTEBOOKS = sorted(
+    path.name for path in NOTEBOOK_DIR.glob("*.ipynb") if not path.name.startswith("05_")
+)
+CODE_BLOCK = re.compile(r"```python\n(.*?)\n```", re.S)
+MODELS_DIR = ROOT / "sorties" / "modeles"  # written by notebook 02
+
+
+def _text(cell) -> str:
+    return "".join(
+        output.get("text", "") or output.get("data", {}).get("text/plain", "")
+        for output in cell.get("outputs", [])
+    )
+
+
+def _read(name: str):
+    return nbformat.read(NOTEBOOK_DIR / name, as_version=4)
+
+
+def _solutions(notebook) -> list[tuple[int, str]]:
+    """(index of the check cell, solution code) for each solution, in notebook order."""
+    found = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "markdown" or "solution" not in cell.metadata.get("tags", []):
+            continue
+        check = max(i for i in range(index) if notebook.cells[i].cell_type == "code")
+        (code,) = CODE_BLOCK.findall(cell.source)
+        found.append((check, code))
+    return found
+
+
+def solved_notebook(notebook):
+    """A copy where each solution's code runs just before its check cell, cut after the last
+    check (what follows the exercises does not need a second run)."""
+    solutions = _solutions(notebook)
+    solved = copy.deepcopy(notebook)
+    solved.cells = solved.cells[: solutions[-1][0] + 1]
+    for check, code in reversed(solutions):
+        solved.cells.insert(check, nbformat.v4.new_code_cell(code))
+    return solved, [check + number for number, (check, _) in enumerate(solutions, start=1)]
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_stored_notebook_leaves_every_exercise_unanswered(name):
+    notebook = _read(name)
+    solutions = _solutions(notebook)
+    assert solutions, f"{name} : aucun exercice avec sa solution"
+    for cell in notebook.cells:
+        assert "solution" not in cell.metadata.get("tags", []) or cell.cell_type == "markdown"
+        assert "Bravo" not in _text(cell), f"{name} : « Bravo » enregistré"
+    for check, _ in solutions:
+        assert _text(notebook.cells[check]).startswith("À vous"), f"{name}, cellule {check}"
+    for cell in notebook.cells:
+        if "solution" in cell.metadata.get("tags", []):
+            source = cell.source
+            assert source.startswith("<details>") and source.rstrip().endswith("</details>")
+
+
+def _course_copy(folder: Path) -> Path:
+    """A folder laid out like the course (notebooks/ beside data/), whose sorties/ is its own:
+    a solved run never writes where the stored notebooks' runs write at the same time. The
+    models notebook 02 has already written are copied in, so that 03 and 04 need not convert
+    them again (without them, they convert in memory)."""
+    (folder / "notebooks").mkdir()
+    try:
+        (folder / "data").symlink_to(ROOT / "data", target_is_directory=True)
+    except OSError:  # no symbolic links (some Windows accounts): a copy
+        shutil.copytree(ROOT / "data", folder / "data")
+    if MODELS_DIR.is_dir():
+        shutil.copytree(MODELS_DIR, folder / "sorties" / "modeles")
+    return folder / "notebooks"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_with_its_solutions_says_bravo_at_every_check(name, tmp_path):
+    solved, checks = solved_notebook(_read(name))
+    NotebookClient(
+        solved,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(_course_copy(tmp_path))}},
+    ).execute()
+    for check in checks:
+        message = _text(solved.cells[check])
+        assert message.startswith("Bravo"), f"{name}, cellule {check} : {message[:200]}"
