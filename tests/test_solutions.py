@@ -21,10 +21,7 @@ from nbclient import NotebookClient
 from helpers.base.paths import ROOT
 
 NOTEBOOK_DIR = ROOT / "notebooks"
-# 05 keeps its solution in a hidden code cell until it takes this form.
-NOTEBOOKS = sorted(
-    path.name for path in NOTEBOOK_DIR.glob("*.ipynb") if not path.name.startswith("05_")
-)
+NOTEBOOKS = sorted(path.name for path in NOTEBOOK_DIR.glob("*.ipynb"))
 CODE_BLOCK = re.compile(r"```python\n(.*?)\n```", re.S)
 MODELS_DIR = ROOT / "sorties" / "modeles"  # written by notebook 02
 
