@@ -331,7 +331,7 @@ def test_classer_mesurer_prints_stages_in_french(int8_full_model, two_images, ca
     arguments = _classer_arguments(two_images, int8_full_model, "--fils", "1", "--mesurer", "3")
     assert classer.main(arguments) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].endswith("1 fil(s), préparation entière (q = p − 128).")
+    assert lines[0].endswith("1 fil, préparation entière (q = p − 128).")
     assert lines[1] == (
         "Mesure sur 3 image(s), après 5 d'échauffement non comptées (durées en ms) :"
     )

@@ -41,6 +41,11 @@ def format_count(count: int) -> str:
     return f"{count:,}".replace(",", " ")
 
 
+def format_threads(count: int) -> str:
+    """Un nombre de fils d'exécution, accordé : « 1 fil », « 4 fils »."""
+    return f"{count} fil{'s' if count > 1 else ''}"
+
+
 def format_ms(milliseconds: float, digits: int = 2) -> str:
     """Une durée en millisecondes : « 0,14 ms »."""
     return f"{french(milliseconds, f'.{digits}f')} ms"

@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, NullFormatter
 
-from helpers.base.units import BYTES_PER_KO, format_size, french
+from helpers.base.units import BYTES_PER_KO, format_size, format_threads, french
 from helpers.steps.calibration import ChannelStatistics, affine_dequantize, affine_quantize
 from helpers.steps.debugging import (
     HEALTHY_RMSE_OVER_SCALE,
@@ -290,7 +290,7 @@ def plot_latencies(latencies: dict, thread_counts: list[int]):
     for rank, threads in enumerate(thread_counts):
         values = [latencies[mode][threads]["median_ms"] for mode in modes]
         positions = np.arange(len(modes)) + (rank - (len(thread_counts) - 1) / 2) * width
-        bars = axis.bar(positions, values, width, label=f"{threads} fil(s)")
+        bars = axis.bar(positions, values, width, label=format_threads(threads))
         axis.bar_label(bars, labels=[french(v) for v in values], fontsize=7)
     axis.set_xticks(range(len(modes)), modes)
     axis.set_ylabel("latence médiane (ms)")

@@ -692,8 +692,8 @@ def print_header(opening: Opening, model, args, plan: tuple | None) -> None:
     """La première ligne affichée : le modèle, son entrée, les fils, la préparation."""
     print(
         f"Modèle {opening.model_path.name} : entrée {model.height}×{model.width} "
-        f"{model.input_dtype.name}, normalisation {opening.normalization}, "
-        f"{args.fils} fil(s), {describe_input_plan(plan)}."
+        f"{model.input_dtype.name}, normalisation « {opening.normalization} », "
+        f"{args.fils} fil{'s' if args.fils > 1 else ''}, {describe_input_plan(plan)}."
     )
 
 

@@ -873,7 +873,7 @@ def _compared_detector(detector, model_dir, opened) -> tuple[dict | None, list[s
 
 def format_float_comparison(result: dict) -> str:
     """Le résultat de ``compare_with_float`` en texte français, une sortie par paragraphe."""
-    lines = [f"{result['count']} images, normalisation {result['normalization']}"]
+    lines = [f"{result['count']} images, normalisation « {result['normalization']} »"]
     for entry in result["outputs"]:
         quantization = (
             "flottante"
