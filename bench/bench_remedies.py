@@ -28,10 +28,10 @@ from helpers.base.paths import CALIBRATION_DIR, FRAGILE_MODEL_DIR, TEST_DIR, rel
 from helpers.base.units import format_ms, format_percent, format_size, french  # noqa: E402
 from helpers.core.models import load_saved_model  # noqa: E402
 from helpers.steps.calibration import representative_dataset  # noqa: E402
-from helpers.steps.debugging import quantize_keeping_float  # noqa: E402
 from helpers.steps.inspection import all_cores, evaluate_model, measure_latency  # noqa: E402
 from helpers.steps.quantization import convert  # noqa: E402
 from helpers.steps.quantizer_engine import quantize_with_litert_quantizer  # noqa: E402
+from helpers.steps.selective import quantize_keeping_float  # noqa: E402
 
 
 def main() -> int:

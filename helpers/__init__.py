@@ -14,9 +14,10 @@ Le paquet est rangé en étages ; chaque dossier en est un, du bas vers le haut 
                    quantifiées, ``FILE.json``)                                        00, 03
 ``steps``          une étape du cours par module : ``calibration``, ``decoding``
                    (descriptions de détecteurs, décodage, NMS), ``inspection``,
-                   ``quantization``, ``debugging``, ``quantizer_engine``,
-                   ``detection``, ``export`` ; ``pipeline`` enchaîne les étapes des
-                   commandes ``quantize`` et ``debug`` (la CLI et les notebooks)      01-06
+                   ``quantization``, ``debugging``, ``selective`` (couches gardées
+                   en flottant), ``quantizer_engine``, ``detection``, ``export`` ;
+                   ``pipeline`` enchaîne les étapes des commandes ``quantize`` et
+                   ``debug`` (la CLI et les notebooks)                                01-06
 ``course``         ce que montrent les notebooks : ``plots`` (chaque fonction
                    renvoie sa figure), ``exercises`` (les vérificateurs)              00-06
 ``demo``           l'enseignant : images et modèles de démonstration (``data``,
@@ -50,6 +51,7 @@ TIERS = (
             "inspection",
             "quantization",
             "debugging",
+            "selective",
             "quantizer_engine",
             "detection",
             "export",

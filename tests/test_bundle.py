@@ -285,7 +285,9 @@ def test_script_prints_label_probability_and_latency_in_french(tmp_path, written
     result = _run_script(bundle, str(images), "--fils", "2")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("Modèle modele.tflite : entrée 64×64 int8, normalisation « symmetric »")
+    assert lines[0].startswith(
+        "Modèle modele.tflite : entrée 64×64 int8, normalisation « symmetric »"
+    )
     assert "2 fils" in lines[0]
     assert lines[1].startswith("cercle.PNG : cercle (") and lines[1].endswith(" ms")
     assert " %) en " in lines[1]

@@ -312,9 +312,9 @@ def test_layer_snr_needs_models_converted_alike(raw_tflite_models):
 
 def test_layer_snr_follows_the_signal_through_a_float_section():
     from helpers.core.models import load_saved_model
-    from helpers.steps.debugging import quantize_keeping_float
     from helpers.steps.quantization import convert
     from helpers.steps.quantizer_engine import layer_snr
+    from helpers.steps.selective import quantize_keeping_float
 
     model = load_saved_model(DEMO_MODEL_DIR)
     dataset = representative_dataset(CALIBRATION_DIR, DEMO_MODEL_DIR, num_samples=30, min_images=30)

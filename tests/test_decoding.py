@@ -11,7 +11,7 @@ from PIL import Image
 
 from helpers.base.errors import KitError
 from helpers.core.images import fit_image, letterbox_geometry, normalize, read_image
-from helpers.core.runtime import quantize
+from helpers.core.runtime import quantize_values
 from helpers.pi import classer as pi_classer
 from helpers.pi import detecter as pi
 from helpers.steps.decoding import (
@@ -279,7 +279,7 @@ def test_pi_input_tensor_is_byte_equal_to_helpers(tmp_path, resize, mode, dtype,
         # The course's float preparation: the kit's exact tensors (integer_path=False).
         from_pi = pi_classer.input_tensor(fitted, detail, -1.0, 1.0, False)
     pixels = read_image(path, (64, 48), channels, resize, 114)
-    from_helpers = quantize(normalize(pixels, "symmetric")[None], detail)
+    from_helpers = quantize_values(normalize(pixels, "symmetric")[None], detail)
     assert from_pi.dtype == from_helpers.dtype
     assert np.array_equal(from_pi, from_helpers)
 

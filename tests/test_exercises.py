@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from helpers.core.images import normalize, read_image
-from helpers.core.runtime import quantize
+from helpers.core.runtime import quantize_values
 from helpers.course.exercises import (
     HARDWARE_SITUATIONS,
     check_concatenated_scale_answer,
@@ -473,7 +473,9 @@ def test_quantize_on_real_images_is_compared_to_litert():
 
     with pytest.raises(AssertionError, match="LiteRT"):
         check(off_by_one_on_big_values)
-    assert np.array_equal(right_quantize(IMAGES, 2 / 255, -1), quantize(IMAGES, INPUT_DETAIL))
+    assert np.array_equal(
+        right_quantize(IMAGES, 2 / 255, -1), quantize_values(IMAGES, INPUT_DETAIL)
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -762,7 +764,7 @@ def test_quantized_image_right_answer_is_accepted():
     )
     message = check_quantized_image_answer(right, CAPSULE_IMAGE, INPUT_DETAIL)
     assert message.startswith("Bravo") and "de -128 à" in message
-    kit = quantize(CAPSULE_IMAGE, INPUT_DETAIL)  # the kit's quantization is the reference
+    kit = quantize_values(CAPSULE_IMAGE, INPUT_DETAIL)  # the kit's quantization is the reference
     assert check_quantized_image_answer(kit, CAPSULE_IMAGE, INPUT_DETAIL).startswith("Bravo")
 
 
@@ -791,7 +793,7 @@ def test_quantized_image_missing_rounding_is_caught_on_pixels_at_exact_halves():
     truncated = np.clip(np.trunc(pixels / CAPSULE_SCALE) + CAPSULE_ZERO_POINT, -128, 127)
     with pytest.raises(AssertionError, match="arrondi"):
         check_quantized_image_answer(truncated.astype(np.int8), pixels, INPUT_DETAIL)
-    right = quantize(pixels, INPUT_DETAIL)
+    right = quantize_values(pixels, INPUT_DETAIL)
     assert check_quantized_image_answer(right, pixels, INPUT_DETAIL).startswith("Bravo")
 
 

@@ -14,7 +14,7 @@ import pytest
 from helpers.base.errors import KitError
 from helpers.base.paths import TEST_DIR
 from helpers.core.images import normalize
-from helpers.core.runtime import dequantize, load_interpreter, quantize, run_model
+from helpers.core.runtime import dequantize_values, load_interpreter, quantize_values, run_model
 from helpers.steps import inspection
 from helpers.steps.inspection import (
     compare_modes,
@@ -372,21 +372,21 @@ def test_missing_file_is_a_french_error(tmp_path):
 
 def test_quantize_rounds_to_nearest_and_adds_the_zero_point():
     values = np.array([0.0, 0.74, 0.76, -1.0], dtype=np.float32)
-    np.testing.assert_array_equal(quantize(values, _int8_detail()), [-1, 0, 1, -3])
+    np.testing.assert_array_equal(quantize_values(values, _int8_detail()), [-1, 0, 1, -3])
 
 
 def test_quantize_clips_to_the_dtype_range():
     values = np.array([1000.0, -1000.0], dtype=np.float32)
-    np.testing.assert_array_equal(quantize(values, _int8_detail()), [127, -128])
+    np.testing.assert_array_equal(quantize_values(values, _int8_detail()), [127, -128])
     uint8 = _int8_detail(scale=0.5, zero_point=0, dtype=np.uint8)
-    np.testing.assert_array_equal(quantize(np.array([-3.0, 500.0]), uint8), [0, 255])
-    assert quantize(np.array([1.0]), uint8).dtype == np.uint8
+    np.testing.assert_array_equal(quantize_values(np.array([-3.0, 500.0]), uint8), [0, 255])
+    assert quantize_values(np.array([1.0]), uint8).dtype == np.uint8
 
 
 def test_dequantize_inverts_quantize_within_half_a_step():
     detail = _int8_detail(scale=0.1, zero_point=3)
     values = np.linspace(-5, 5, 101).astype(np.float32)
-    back = dequantize(quantize(values, detail), detail)
+    back = dequantize_values(quantize_values(values, detail), detail)
     assert back.dtype == np.float32
     assert np.max(np.abs(back - values)) <= 0.05 + 1e-6
 
@@ -394,16 +394,16 @@ def test_dequantize_inverts_quantize_within_half_a_step():
 def test_float_tensors_pass_through_unchanged():
     detail = {"name": "x", "dtype": np.float32, "quantization": (0.0, 0)}
     values = np.array([0.25, -3.5], dtype=np.float32)
-    np.testing.assert_array_equal(quantize(values, detail), values)
-    np.testing.assert_array_equal(dequantize(values, detail), values)
+    np.testing.assert_array_equal(quantize_values(values, detail), values)
+    np.testing.assert_array_equal(dequantize_values(values, detail), values)
 
 
 def test_zero_scale_means_not_quantized_and_cannot_be_converted():
     detail = _int8_detail(scale=0.0, zero_point=0)
     with pytest.raises(KitError, match="échelle 0"):
-        quantize(np.array([0.5]), detail)
+        quantize_values(np.array([0.5]), detail)
     with pytest.raises(KitError, match="non quantifié"):
-        dequantize(np.array([5], dtype=np.int8), detail)
+        dequantize_values(np.array([5], dtype=np.int8), detail)
 
 
 def test_per_axis_parameters_apply_channel_by_channel():
@@ -418,8 +418,8 @@ def test_per_axis_parameters_apply_channel_by_channel():
         },
     }
     values = np.array([[1.0, 1.0], [-1.0, -1.0]], dtype=np.float32)
-    np.testing.assert_array_equal(quantize(values, detail), [[2, 4], [-2, -4]])
-    np.testing.assert_allclose(dequantize(quantize(values, detail), detail), values)
+    np.testing.assert_array_equal(quantize_values(values, detail), [[2, 4], [-2, -4]])
+    np.testing.assert_allclose(dequantize_values(quantize_values(values, detail), detail), values)
 
 
 @pytest.mark.filterwarnings("ignore:.*preserve_all_tensors")
@@ -443,7 +443,7 @@ def test_quantize_matches_the_model_own_quantize_op(raw_tflite_models):
     interpreter.invoke()
     quantize_op = next(op for op in interpreter._get_ops_details() if op["op_name"] == "QUANTIZE")
     inside = interpreter.get_tensor(int(quantize_op["outputs"][0]))
-    np.testing.assert_array_equal(quantize(image, detail), inside)
+    np.testing.assert_array_equal(quantize_values(image, detail), inside)
 
 
 def test_run_model_gives_probabilities_for_an_integer_model(raw_tflite_models):

@@ -11,7 +11,7 @@ from PIL import Image
 
 from helpers.base.paths import TEST_DIR
 from helpers.core.images import NORMALIZATIONS, find_images, normalize, read_image
-from helpers.core.runtime import load_interpreter, quantize, run_model
+from helpers.core.runtime import load_interpreter, quantize_values, run_model
 from helpers.pi.classer import NORMALIZATIONS as PI_NORMALIZATIONS
 from helpers.pi.classer import Classifier, folder_images, image_paths
 
@@ -45,7 +45,7 @@ def _prepared_both_ways(classifier: Classifier, path):
 
 def _kit_tensor(model, path, size, channels, normalization) -> np.ndarray:
     detail = load_interpreter(model).get_input_details()[0]
-    return quantize(normalize(read_image(path, size, channels), normalization)[None], detail)
+    return quantize_values(normalize(read_image(path, size, channels), normalization)[None], detail)
 
 
 def _within_one_step(integer: np.ndarray, reference: np.ndarray) -> bool:

@@ -49,15 +49,29 @@ def _solutions(notebook) -> list[tuple[int, str]]:
     return found
 
 
-def solved_notebook(notebook):
+# Settings a solved run may skip: what they switch off is checked by the stored run already.
+FAST_SETTINGS = {"05_detecteur.ipynb": "REFERENCE_LATENCY = False"}
+
+
+def solved_notebook(notebook, settings: str | None = None):
     """A copy where each solution's code runs just before its check cell, cut after the last
-    check (what follows the exercises does not need a second run)."""
+    check (what follows the exercises does not need a second run); ``settings`` runs right
+    after the ``parameters`` cell."""
     solutions = _solutions(notebook)
     solved = copy.deepcopy(notebook)
     solved.cells = solved.cells[: solutions[-1][0] + 1]
     for check, code in reversed(solutions):
         solved.cells.insert(check, nbformat.v4.new_code_cell(code))
-    return solved, [check + number for number, (check, _) in enumerate(solutions, start=1)]
+    checks = [check + number for number, (check, _) in enumerate(solutions, start=1)]
+    if settings:
+        (parameters,) = [
+            i
+            for i, cell in enumerate(solved.cells)
+            if "parameters" in cell.metadata.get("tags", [])
+        ]
+        solved.cells.insert(parameters + 1, nbformat.v4.new_code_cell(settings))
+        checks = [check + 1 if check > parameters else check for check in checks]
+    return solved, checks
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -93,7 +107,7 @@ def _course_copy(folder: Path) -> Path:
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebook_with_its_solutions_says_bravo_at_every_check(name, tmp_path):
-    solved, checks = solved_notebook(_read(name))
+    solved, checks = solved_notebook(_read(name), FAST_SETTINGS.get(name))
     NotebookClient(
         solved,
         timeout=600,

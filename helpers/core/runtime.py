@@ -210,7 +210,7 @@ def _scales_and_zero_points(detail: dict, ndim: int) -> tuple[np.ndarray, np.nda
     return scales.reshape(shape), zero_points.reshape(shape)
 
 
-def quantize(values: np.ndarray, detail: dict) -> np.ndarray:
+def quantize_values(values: np.ndarray, detail: dict) -> np.ndarray:
     """Flottants -> type du tenseur : q = round(x / échelle) + point zéro, borné au type.
 
     Un tenseur flottant reçoit les valeurs telles quelles (dans son type flottant).
@@ -233,7 +233,7 @@ def quantize(values: np.ndarray, detail: dict) -> np.ndarray:
     return np.clip(quantized, info.min, info.max).astype(dtype)
 
 
-def dequantize(values: np.ndarray, detail: dict) -> np.ndarray:
+def dequantize_values(values: np.ndarray, detail: dict) -> np.ndarray:
     """Type du tenseur -> flottants : x = échelle × (q - point zéro).
 
     Un tenseur flottant est rendu tel quel (en float32). Un tenseur entier non quantifié
@@ -338,10 +338,10 @@ def run_model_outputs(interpreter, images: np.ndarray) -> list[np.ndarray]:
     output_details = interpreter.get_output_details()
     outputs = [[] for _ in output_details]
     for image in images:
-        interpreter.set_tensor(input_detail["index"], quantize(image[None], input_detail))
+        interpreter.set_tensor(input_detail["index"], quantize_values(image[None], input_detail))
         interpreter.invoke()
         for collected, detail in zip(outputs, output_details, strict=True):
-            collected.append(dequantize(interpreter.get_tensor(detail["index"]), detail)[0])
+            collected.append(dequantize_values(interpreter.get_tensor(detail["index"]), detail)[0])
     return [np.stack(collected) for collected in outputs]
 
 
@@ -494,7 +494,7 @@ def run_signature(runner, output_details: dict, images: np.ndarray) -> dict[str,
     ((input_name, input_detail),) = runner.get_input_details().items()
     outputs = {name: [] for name in output_details}
     for image in np.asarray(images):
-        result = runner(**{input_name: quantize(image[None], input_detail)})
+        result = runner(**{input_name: quantize_values(image[None], input_detail)})
         for name, value in result.items():
-            outputs[name].append(dequantize(value, output_details[name])[0])
+            outputs[name].append(dequantize_values(value, output_details[name])[0])
     return {name: np.stack(values) for name, values in outputs.items()}

@@ -29,10 +29,10 @@ from helpers.base.errors import KitError
 from helpers.base.units import BYTES_PER_KO, format_percent, french
 from helpers.core.images import normalize, read_image
 from helpers.core.runtime import (
-    dequantize,
+    dequantize_values,
     load_interpreter,
     quantization_params,
-    quantize,
+    quantize_values,
     run_model,
 )
 from helpers.steps.calibration import (
@@ -587,7 +587,7 @@ def _wrong_integers(got, images, input_detail) -> np.ndarray:
     apart, so there either neighbour of x / s is right."""
     scale, zero_point = quantization_params(input_detail)
     info = np.iinfo(np.dtype(input_detail["dtype"]))
-    expected = quantize(images, input_detail)
+    expected = quantize_values(images, input_detail)
     ratio = np.asarray(images, dtype=np.float64) / scale
     near_half = np.abs(np.abs(ratio - np.floor(ratio)) - 0.5) < 1e-3
     below = np.clip(np.floor(ratio) + zero_point, info.min, info.max)
@@ -643,7 +643,9 @@ def check_quantize_by_hand_answer(
         _check_on_images(quantize_by_hand, images, input_detail)
 
     out_scale, out_zero_point = quantization_params(output_detail)
-    expected = float(dequantize(np.array([0], dtype=output_detail["dtype"]), output_detail)[0])
+    expected = float(
+        dequantize_values(np.array([0], dtype=output_detail["dtype"]), output_detail)[0]
+    )
     if _is_placeholder(real_of_zero):
         pending.append("remplacez None dans real_of_zero par votre calcul")
     else:
@@ -731,7 +733,7 @@ def check_quantized_image_answer(image_int8, image, input_detail) -> str:
     in_float64 = np.clip(
         np.round(values.astype(np.float64) / scale) + zero_point, info.min, info.max
     )
-    if np.array_equal(image_int8, quantize(values, input_detail)) or np.array_equal(
+    if np.array_equal(image_int8, quantize_values(values, input_detail)) or np.array_equal(
         image_int8, in_float64
     ):
         return (
@@ -739,7 +741,7 @@ def check_quantized_image_answer(image_int8, image, input_detail) -> str:
             f"{int(image_int8.max())}, ceux que run_model donne au modèle (échelle "
             f"{french(scale, '.6f')}, point zéro {zero_point})."
         )
-    wrong = int(np.sum(image_int8 != quantize(values, input_detail)))
+    wrong = int(np.sum(image_int8 != quantize_values(values, input_detail)))
     mistakes = [
         (
             values.astype(dtype),

@@ -1,7 +1,7 @@
-"""Quand la quantification coûte de l'exactitude : trouver les couches en cause, puis les garder
-en flottant (notebook 06, commandes ``debug`` et ``quantize --keep-float``).
+"""Quand la quantification coûte de l'exactitude : trouver les couches en cause (notebook 06,
+commande ``debug`` ; les garder en flottant, c'est ``helpers.steps.selective``).
 
-Les deux reposent sur ``tf.lite.experimental.QuantizationDebugger`` de TensorFlow : il convertit
+Le diagnostic repose sur ``tf.lite.experimental.QuantizationDebugger`` de TensorFlow : il convertit
 le modèle en int8 avec des opérations de vérification (``NumericVerify``) qui comparent, couche
 par couche, la sortie quantifiée à la sortie flottante calculée à partir de la même entrée.
 """
@@ -20,7 +20,7 @@ from helpers.base.errors import KitError, quiet_tensorflow
 from helpers.base.units import french
 from helpers.core.models import loaded_model
 from helpers.core.runtime import load_interpreter, op_details
-from helpers.steps.quantization import check_representative_dataset, convert, make_converter
+from helpers.steps.quantization import check_representative_dataset, make_converter
 
 # Rounding to the nearest step spreads the error uniformly over one step: its standard deviation
 # is step / sqrt(12). A healthy layer has rmse / scale close to that.
@@ -253,54 +253,3 @@ def match_tensors(patterns, names: list[str]) -> list[str]:
             )
         matched += [name for name in found if name not in matched]
     return matched
-
-
-# The modes a selective quantization starts from: int8 keeps float I/O; int8-full keeps int8 I/O
-# (the debugger's fully_quantize) with float layers inside, so it is no longer integer only.
-KEEP_FLOAT_MODES = ("int8", "int8-full")
-
-
-def check_keep_float(mode: str, io_type: str = "int8", output_type: str | None = None) -> None:
-    """Refuse en français une quantification sélective que le mode ne permet pas."""
-    if mode not in KEEP_FLOAT_MODES:
-        raise KitError(
-            f"--keep-float garde des couches en flottant à partir du mode int8 ou int8-full, "
-            f"pas {mode} : choisissez --mode int8 (entrée et sortie flottantes) ou "
-            "--mode int8-full (entrée et sortie int8, des couches flottantes au milieu)."
-        )
-    if io_type != "int8" or output_type is not None:
-        raise KitError(
-            "--keep-float en int8-full donne une entrée et une sortie int8 : retirez "
-            "--io-type et --output-type."
-        )
-
-
-def quantize_keeping_float(model, representative_dataset, patterns, input_size=None, mode="int8"):
-    """Le mode ``int8`` (ou ``int8-full`` : entrée et sortie int8) avec les tenseurs que
-    ``patterns`` désignent gardés en flottant (quantification sélective) :
-    ``(octets du .tflite, noms gardés en flottant)``.
-
-    Les appels montrés dans le notebook 06 : ``QuantizationDebugOptions(denylisted_nodes=...,
-    fully_quantize=...)`` puis ``debugger.get_nondebug_quantized_model()``.
-    """
-    import tensorflow as tf
-
-    check_keep_float(mode)
-    patterns = list(patterns)
-    if not patterns:
-        raise KitError("--keep-float attend au moins un motif (une partie du nom d'un tenseur).")
-    model = loaded_model(model)
-    if mode == "int8-full":
-        # As the int8-full mode: traced for one image at a time (static shapes).
-        input_size = model.input.image_shape(input_size)[:2]
-    # The float conversion has the same tensor names as the calibrated model and takes a
-    # second: a pattern that matches nothing is refused before the calibration.
-    float_bytes, _ = convert(model, "float32", input_size=input_size)
-    match_tensors(patterns, tensor_names(float_bytes))
-    debugger = make_debugger(model, representative_dataset, input_size)
-    kept = match_tensors(patterns, tensor_names(debugger.calibrated_model))
-    with quiet_tensorflow(hide_warnings=True):
-        debugger.options = tf.lite.experimental.QuantizationDebugOptions(
-            denylisted_nodes=kept, fully_quantize=mode == "int8-full"
-        )
-        return debugger.get_nondebug_quantized_model(), kept

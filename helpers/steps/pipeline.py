@@ -19,12 +19,7 @@ from helpers.base.paths import relative_to_root
 from helpers.core.images import NORMALIZATIONS, check_labels, find_labels_file, read_labels
 from helpers.core.models import check_saved_model_dir, load_saved_model, loaded_model
 from helpers.steps.calibration import DEFAULT_MIN_IMAGES, representative_dataset
-from helpers.steps.debugging import (
-    check_keep_float,
-    layer_statistics,
-    make_debugger,
-    quantize_keeping_float,
-)
+from helpers.steps.debugging import layer_statistics, make_debugger
 from helpers.steps.decoding import (
     DETECTOR_FILE,
     check_description_outputs,
@@ -48,6 +43,7 @@ from helpers.steps.quantizer_engine import (
     layer_snr,
     quantize_with_litert_quantizer,
 )
+from helpers.steps.selective import check_keep_float, quantize_keeping_float
 
 
 @dataclass(frozen=True)
