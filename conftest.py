@@ -15,12 +15,17 @@ def pytest_collectstart(collector):
         collector.skip_compare += ("stderr",)
 
 
-# The longest files first: xdist hands out whole files in collection order, so starting with
+# The longest files first: xdist hands out whole files in collection order (without
+# --no-loadscope-reorder it would sort them by their number of tests instead), so starting with
 # these lets both workers end together instead of one finishing them alone.
 LONGEST_FIRST = (
-    # Notebook 02 first: it writes the models that the solved runs of 03 and 04 copy.
+    # Notebook 02 first: it writes the models that notebooks 03 and 04, and their solved runs,
+    # read instead of converting them again.
     "notebooks/02_quantification.ipynb",
     "tests/test_solutions.py",
+    "tests/test_cli_quantize.py",
+    "tests/test_quantization.py",
+    "tests/test_debugging.py",
     "tests/test_notebook05_papermill.py",
     "tests/test_browser.py",
 )

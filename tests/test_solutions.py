@@ -16,6 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from jupyter_client import KernelManager
 from nbclient import NotebookClient
 
 from helpers.base.paths import ROOT
@@ -105,15 +106,40 @@ def _course_copy(folder: Path) -> Path:
     return folder / "notebooks"
 
 
+@pytest.fixture(scope="module")
+def kernel():
+    """One kernel for every solved run: starting a kernel and importing TensorFlow, matplotlib
+    and the helpers is most of a short notebook's time, and the stored runs (nbval, each in a
+    fresh kernel) already prove that each notebook runs alone. Each solved run starts by
+    emptying the kernel's namespace (``%reset -f``): a solution cannot lean on a name another
+    notebook left behind."""
+    manager = KernelManager(kernel_name="python3")
+    manager.start_kernel()
+    yield manager
+    manager.shutdown_kernel(now=True)
+
+
+def _fresh_start(folder: Path):
+    """The cell a solved run starts with in the shared kernel: an empty namespace, no figure
+    left open, and the notebook's own folder as the working directory."""
+    return nbformat.v4.new_code_cell(
+        "%reset -f\n"
+        "import os as _os, matplotlib.pyplot as _plt\n"
+        f"_plt.close('all'); _os.chdir({str(folder)!r}); del _os, _plt"
+    )
+
+
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebook_with_its_solutions_says_bravo_at_every_check(name, tmp_path):
+def test_notebook_with_its_solutions_says_bravo_at_every_check(name, tmp_path, kernel):
     solved, checks = solved_notebook(_read(name), FAST_SETTINGS.get(name))
-    NotebookClient(
-        solved,
-        timeout=600,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(_course_copy(tmp_path))}},
-    ).execute()
+    solved.cells.insert(0, _fresh_start(_course_copy(tmp_path)))
+    checks = [check + 1 for check in checks]
+    client = NotebookClient(solved, km=kernel, timeout=600)
+    try:
+        client.execute()
+    finally:
+        if client.kc is not None:
+            client.kc.stop_channels()
     for check in checks:
         message = _text(solved.cells[check])
         assert message.startswith("Bravo"), f"{name}, cellule {check} : {message[:200]}"
