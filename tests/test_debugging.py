@@ -301,13 +301,24 @@ def test_the_fragile_architecture_keeps_its_batch_norm_after_the_relu():
     assert model.count_params() == 65901  # the count written in data/modele_fragile.json
 
 
-def test_layer_snr_needs_models_converted_alike(raw_tflite_models):
+def test_layer_snr_needs_models_converted_alike(tmp_path):
+    import keras
+
+    from helpers.steps.calibration import random_representative_dataset
+    from helpers.steps.quantization import convert
     from helpers.steps.quantizer_engine import layer_snr
 
-    dataset = representative_dataset(CALIBRATION_DIR, DEMO_MODEL_DIR, num_samples=10, min_images=10)
+    # A student's model as model.export(...) writes it (the demo model's frozen function names
+    # its output the same whatever the conversion).
+    inputs = keras.Input((16, 16, 3), name="image")
+    features = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(4, 3)(inputs))
+    keras.Model(inputs, keras.layers.Dense(2)(features)).export(str(tmp_path), verbose=False)
+    dataset = random_representative_dataset((16, 16, 3), count=10)
+    float_bytes, _ = convert(tmp_path, "float32")
+    quantized_bytes, _ = convert(tmp_path, "int8-full", dataset)
     # float32 from from_saved_model, int8-full traced for one image: other output names.
     with pytest.raises(KitError, match="mêmes noms de tenseurs"):
-        layer_snr(raw_tflite_models["float32"], raw_tflite_models["int8-full"], dataset)
+        layer_snr(float_bytes, quantized_bytes, dataset)
 
 
 def test_layer_snr_follows_the_signal_through_a_float_section():

@@ -43,6 +43,45 @@ def test_demo_model_float_accuracy_matches_its_record(demo_model):
     assert abs(accuracy - record["precision_flottante_test"]) < 0.005
 
 
+def test_demo_model_serves_frozen_weights_and_keeps_its_variables_to_read():
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(DEMO_MODEL_DIR))
+    # The serving function reads no variable (the converter has nothing to freeze)...
+    assert loaded.signatures["serving_default"].captured_inputs == []
+    # ...and the variables notebook 00 reads are those model.export lists, by the same names.
+    names = [variable.name for variable in loaded.trainable_variables]
+    assert names[0] == "conv_entree/kernel:0" and len(names) == 47
+    floats = [variable for variable in loaded.variables if variable.dtype.is_floating]
+    count = sum(int(np.prod(variable.shape)) for variable in floats)
+    assert count == json.loads(DEMO_MODEL_RECORD.read_text(encoding="utf-8"))["parametres"]
+
+
+def test_export_frozen_keeps_the_variables_model_export_would_list(tmp_path):
+    import keras
+    import tensorflow as tf
+
+    from helpers.core.models import export_frozen
+
+    inputs = keras.Input((8, 8, 3), name="image")
+    features = keras.layers.BatchNormalization()(keras.layers.Conv2D(2, 3, name="conv")(inputs))
+    features = keras.layers.Dropout(0.2)(keras.layers.GlobalAveragePooling2D()(features))
+    model = keras.Model(inputs, features)
+    model.export(str(tmp_path / "export"), verbose=False)
+    export_frozen(model, tmp_path / "fige", keep_variables=True)
+    exported, frozen = (tf.saved_model.load(str(tmp_path / name)) for name in ("export", "fige"))
+    for attribute in ("variables", "trainable_variables", "non_trainable_variables"):
+        names = [variable.name for variable in getattr(frozen, attribute)]
+        assert names == [variable.name for variable in getattr(exported, attribute)], attribute
+    image = tf.random.uniform((2, 8, 8, 3), -1, 1, seed=0)
+    np.testing.assert_allclose(
+        frozen.signatures["serving_default"](image=image)["output_0"],
+        exported.signatures["serving_default"](image=image)["output_0"],
+        atol=1e-5,
+    )
+    assert frozen.signatures["serving_default"].captured_inputs == []
+
+
 def test_missing_demo_model_names_the_rebuild_command(tmp_path, monkeypatch):
     import helpers.core.models as models
 

@@ -155,15 +155,20 @@ def loaded_model(model) -> FloatModel:
     return load_saved_model(check_saved_model_dir(model))
 
 
-def _save_frozen(model, folder: Path) -> None:
-    """A SavedModel whose weights are constants of the graph (no variables to restore).
+def _save_frozen(model, folder: Path, keep_variables: bool = False) -> None:
+    """A SavedModel whose serving function reads its weights as constants of the graph.
 
     Same ``serving_default`` signature as ``model.export`` (input named after the Keras input,
     outputs named as ``model.export`` names them) and the same values (to about 1e-5: the
-    converter's constant folding). Without its variables and the functions that save and
-    restore them, TensorFlow loads it several times faster and the TFLite converter handles it
-    two to three times faster (measured on 2 cores for the demo detector: about 1 s instead of
-    3 s in float32, 2 s instead of 5 s in int8-full), which is most of notebooks 05 and 06's time.
+    converter's constant folding). The function restores no variable: TensorFlow loads it
+    several times faster and the TFLite converter handles it two to three times faster
+    (measured on 2 cores for the demo detector: about 1 s instead of 3 s in float32, 2 s instead
+    of 5 s in int8-full), which is most of notebooks 05 and 06's time.
+
+    ``keep_variables``: the weights are saved as variables too, in the lists ``model.export``
+    writes (``variables``, ``trainable_variables``, ``non_trainable_variables``), so that the
+    loaded SavedModel can be read like a student's (notebook 00 counts its kernels). The
+    serving function still reads the constants: the conversions stay about 1,7 times faster.
     """
     import tensorflow as tf
     from tensorflow.python.framework.convert_to_constants import (
@@ -178,8 +183,13 @@ def _save_frozen(model, folder: Path) -> None:
     def serve(image):
         return tf.nest.pack_sequence_as(traced.structured_outputs, frozen(image))
 
-    module = tf.Module()
+    # tf.Module computes its own `variables`; model.export sets them on a plain AutoTrackable.
+    module = tf.__internal__.tracking.AutoTrackable() if keep_variables else tf.Module()
     module.serve = serve
+    if keep_variables:
+        # Keras 3 wraps each tf.Variable (.value); the SavedModel stores the tf.Variable.
+        for name in ("variables", "trainable_variables", "non_trainable_variables"):
+            setattr(module, name, [variable.value for variable in getattr(model, name)])
     tf.saved_model.save(module, str(folder), signatures={"serving_default": serve})
 
 
@@ -197,15 +207,16 @@ def replace_folder(folder, write) -> Path:
     return folder
 
 
-def export_frozen(model, folder, write_files=None) -> Path:
+def export_frozen(model, folder, write_files=None, keep_variables: bool = False) -> Path:
     """Exporte un modèle Keras en SavedModel aux poids figés en constantes, dans ``folder``
     (``replace_folder``). ``write_files(dossier)`` ajoute des fichiers (description,
-    étiquettes). Rend le chemin du dossier.
+    étiquettes) ; ``keep_variables`` y garde aussi les poids en variables, lisibles comme ceux
+    d'un ``model.export(...)``. Rend le chemin du dossier.
     """
 
     def write(staged: Path) -> None:
         with quiet_tensorflow():  # else "Assets written to: <temporary folder>"
-            _save_frozen(model, staged)
+            _save_frozen(model, staged, keep_variables)
         if write_files is not None:
             write_files(staged)
 

@@ -20,7 +20,7 @@ import numpy as np
 from helpers.base.paths import DATA_DIR
 from helpers.base.units import format_percent, json_text
 from helpers.core.images import load_labeled_images, normalize
-from helpers.core.models import replace_folder
+from helpers.core.models import export_frozen
 from helpers.demo import data as demo_data
 
 # (filters, stride) of each depthwise-separable block, after a first 3x3 convolution.
@@ -171,10 +171,9 @@ def train_demo_model(data_dir: Path = DATA_DIR, verbose: int = 1) -> dict:
     fit_classifier(model, x_train, y_train, TRAINING, verbose)
     accuracy = labeled_accuracy(model, data_dir / "test")
 
-    # model.export, not frozen: the course's reference R converts this very SavedModel.
-    replace_folder(
-        data_dir / "modele_demo", lambda staged: model.export(str(staged), verbose=False)
-    )
+    # Frozen like the other models (faster conversions), its variables kept: notebook 00 reads
+    # them as in a student's model.export(...).
+    export_frozen(model, data_dir / "modele_demo", keep_variables=True)
 
     record = {
         "architecture": "MobileNet (convolutions séparables, BatchNorm, ReLU6)",
