@@ -401,5 +401,7 @@ def test_a_detector_file_that_does_not_exist_is_explained(tmp_path):
     with pytest.raises(KitError, match="introuvable : absent.json"):
         read_detector_description(tmp_path, tmp_path / "absent.json")
     (tmp_path / "casse.json").write_text("{format", encoding="utf-8")
-    with pytest.raises(KitError, match="casse.json est illisible"):
+    with pytest.raises(
+        KitError, match=r"Description de détecteur illisible : casse.json \(JSONDecodeError\)"
+    ):
         read_detector_description(tmp_path, tmp_path / "casse.json")

@@ -140,7 +140,7 @@ def test_bad_annotations_are_named(tmp_path, changes, message):
 def test_annotations_that_are_not_json(tmp_path):
     path = tmp_path / "annotations.json"
     path.write_text("images: []", encoding="utf-8")
-    with pytest.raises(KitError, match="n'est pas un fichier JSON"):
+    with pytest.raises(KitError, match=r"Annotations illisibles : .*\.json \(JSONDecodeError\)"):
         load_coco_annotations(path, LABELS)
     with pytest.raises(KitError, match="introuvable"):
         load_coco_annotations(tmp_path / "absent.json", LABELS)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
+
+from helpers.base.errors import KitError
 
 BYTES_PER_KO = 1000  # the course counts in ko of 1000 bytes, never in KiB
 
@@ -55,6 +58,16 @@ def json_text(value, indent: int | None = None) -> str:
     """``value`` en JSON, accents lisibles ; un nombre infini ou indéfini (le SNR d'une sortie
     identique au modèle flottant) devient ``null`` : JSON n'a pas d'infini."""
     return json.dumps(_finite(value), ensure_ascii=False, indent=indent, allow_nan=False)
+
+
+def read_json(path, unreadable: str, fix: str):
+    """Le contenu d'un fichier JSON en UTF-8. S'il ne se lit pas, une ``KitError`` :
+    « {unreadable} : {nom du fichier} ({erreur}). {fix} »."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise KitError(f"{unreadable} : {path.name} ({error.__class__.__name__}). {fix}") from error
 
 
 def _finite(value):

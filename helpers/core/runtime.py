@@ -10,13 +10,13 @@ côté d'un modèle (ses métadonnées) et son empreinte sha256 se lisent ici au
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from helpers.base.errors import KitError, quiet_tensorflow
+from helpers.base.units import read_json
 from helpers.core.images import check_normalization
 from helpers.core.inputs import (
     image_input_shape,
@@ -378,13 +378,11 @@ def read_metadata(model_path) -> dict | None:
     path = metadata_path(model_path)
     if not path.is_file():
         return None
-    try:
-        metadata = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise KitError(
-            f"Métadonnées illisibles : {path.name} ({error.__class__.__name__}). Supprimez ce "
-            "fichier ou réécrivez le modèle avec ses métadonnées."
-        ) from error
+    metadata = read_json(
+        path,
+        "Métadonnées illisibles",
+        "Supprimez ce fichier ou réécrivez le modèle avec ses métadonnées.",
+    )
     if not isinstance(metadata, dict):
         raise KitError(
             f"Métadonnées illisibles : {path.name} contient {_json_kind(metadata)}, pas un objet "

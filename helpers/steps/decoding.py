@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from helpers.base.errors import KitError
+from helpers.base.units import read_json
 from helpers.core.images import DEFAULT_PAD_VALUE, RESIZES, check_resize, letterbox_geometry
 
 DETECTOR_FILE = "detecteur.json"  # beside saved_model.pb: how to decode the outputs
@@ -172,13 +173,11 @@ def read_detector_description(model_dir, detector_file=None) -> dict | None:
             f"Description de détecteur introuvable : {path.name}. Donnez le chemin d'un fichier "
             f"JSON (--detector FILE.json), ou placez {DETECTOR_FILE} à côté de saved_model.pb."
         )
-    try:
-        description = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise KitError(
-            f"{path.name} est illisible ({error.__class__.__name__}) : écrivez un objet JSON "
-            '{"format": ..., ...} en UTF-8.'
-        ) from error
+    description = read_json(
+        path,
+        "Description de détecteur illisible",
+        'Écrivez un objet JSON {"format": ..., ...} en UTF-8.',
+    )
     description = check_detector_description(description, path.name)
     if description["format"] == "python" and DECODER_SOURCE not in description:
         file_name, _ = _split_decoder(description["decoder"], path.name)

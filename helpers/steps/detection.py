@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ import numpy as np
 from tqdm import tqdm  # plain text bar on stderr: tqdm.auto warns in a notebook without ipywidgets
 
 from helpers.base.errors import KitError
+from helpers.base.units import read_json
 from helpers.core.images import image_size, is_image_file, normalize, read_image, read_labels
 from helpers.core.runtime import open_tflite, run_signature, signature_runner
 from helpers.steps.decoding import (
@@ -203,13 +203,9 @@ def load_coco_annotations(path, labels: list[str], image_dir=None) -> dict:
             f"Fichier d'annotations introuvable : {path.as_posix()}. Il faut un fichier COCO "
             "(JSON avec « images », « annotations » et « categories »)."
         )
-    try:
-        coco = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise KitError(
-            f"{path.name} n'est pas un fichier JSON lisible ({error.__class__.__name__}) : "
-            "exportez vos annotations au format COCO."
-        ) from error
+    coco = read_json(
+        path, "Annotations illisibles", "Exportez vos annotations au format COCO (JSON, UTF-8)."
+    )
     missing = [
         k
         for k in ("images", "annotations", "categories")
