@@ -123,16 +123,23 @@ def test_each_format_goes_from_quantize_to_the_pi_script(
 
 
 def test_the_float_heads_decode_like_the_kits_own_grid(own_detectors, few_annotations, capsys):
-    """Same weights, three heads: the same boxes, hence the same mAP (to rounding)."""
+    """Same weights, other heads: the same boxes and scores, hence the same mAP (to rounding);
+    YOLOv5's objectness times its class scores gives the scores back."""
     grid = own_detectors.folder / "grille_float32.tflite"
     if not grid.exists():
         argv = [str(DATA_DIR / "detecteur_demo"), "--mode", "float32", "--output", str(grid)]
         assert main(["quantize", *argv]) == 0
     reference = _evaluate(capsys, grid, few_annotations)
-    for kind in FORMATS:
+    for kind in (*FORMATS, "yolo-objectness"):
         result = _evaluate(capsys, own_detectors.tflite(kind, "float32"), few_annotations)
         assert result["map50"] == pytest.approx(reference["map50"], abs=0.005), kind
         assert result["map50_95"] == pytest.approx(reference["map50_95"], abs=0.005), kind
+    # A softmax over a background column and the classes: other scores, the same detections
+    # once the background is left out (read as a class, it would shift every label by one).
+    result = _evaluate(
+        capsys, own_detectors.tflite("boites-scores-fond", "float32"), few_annotations
+    )
+    assert result["map50"] >= reference["map50"] - 0.05, result
 
 
 def test_a_python_decoder_given_with_detector_travels_to_the_pi(

@@ -667,14 +667,23 @@ def build_concatenated_detector(
     )
 
 
-REHEADED_FORMATS = ("yolo", "boites-scores")
+# Each head with the format its description names (the last two: YOLOv5's objectness, a
+# softmax with a background column).
+REHEADED_FORMATS = {
+    "yolo": "yolo",
+    "boites-scores": "boites-scores",
+    "yolo-objectness": "yolo",
+    "boites-scores-fond": "boites-scores",
+}
 
 
 def reheaded_description(kind: str, normalized_boxes: bool = True) -> dict:
     """La description (``detecteur.json``) du détecteur réécrit au format ``kind``."""
     common = {"score_threshold": 0.3, "iou_threshold": 0.5, "max_detections": 100}
-    if kind == "yolo":
+    if REHEADED_FORMATS[kind] == "yolo":
         described = {"format": "yolo", "output": "output0", "box_format": "cxcywh"}
+        if kind == "yolo-objectness":
+            described["objectness"] = True
     else:
         described = {
             "format": "boites-scores",
@@ -683,7 +692,11 @@ def reheaded_description(kind: str, normalized_boxes: bool = True) -> dict:
             "box_format": "yxyx",
             "score_activation": "sigmoid",
         }
-    return check_detector_description({**described, "normalized": normalized_boxes, **common}, kind)
+        if kind == "boites-scores-fond":
+            described |= {"score_activation": "softmax", "background": True}
+    return check_detector_description(
+        {**described, "normalized": normalized_boxes, **common}, REHEADED_FORMATS[kind]
+    )
 
 
 def build_reheaded_detector(
@@ -698,7 +711,12 @@ def build_reheaded_detector(
       canaux sur l'axe 1 comme l'export d'Ultralytics ;
     - ``boites-scores`` : ``raw_detection_boxes`` (lot, cases, 4) en ``yxyx`` et
       ``raw_detection_scores`` (lot, cases, 5), les logits avant la sigmoïde, comme la TF
-      Object Detection API.
+      Object Detection API ;
+    - ``yolo-objectness`` : ``output0`` (lot, cases, 4 + 1 + 5), canaux en dernier comme
+      YOLOv5 : l'objectness est le meilleur score de la case, et chaque score de classe en est
+      divisé (leur produit, que le décodage refait, est le score du kit) ;
+    - ``boites-scores-fond`` : comme ``boites-scores``, les scores (lot, cases, 1 + 5) à passer
+      dans un softmax, la colonne 0 étant le fond (un logit nul).
 
     Boîtes divisées par ``input_size`` (dans [0, 1]) avec ``normalized_boxes``, sinon en pixels.
     """
@@ -709,7 +727,7 @@ def build_reheaded_detector(
         raise KitError(f"Format « {kind} » inconnu : {', '.join(REHEADED_FORMATS)}.")
     detector = load_detector(input_size, weights)
     corners = _corner_boxes(detector, input_size, normalized_boxes, "boites_decodees")
-    if kind == "yolo":
+    if REHEADED_FORMATS[kind] == "yolo":
 
         class CenterSize(layers.Layer):
             """[x1, y1, x2, y2] -> [cx, cy, w, h]."""
@@ -719,12 +737,24 @@ def build_reheaded_detector(
                     [(xyxy[..., :2] + xyxy[..., 2:]) / 2, xyxy[..., 2:] - xyxy[..., :2]], axis=-1
                 )
 
+        class Objectness(layers.Layer):
+            """scores -> [objectness, scores / objectness]: their product gives the scores back."""
+
+            def call(self, scores):
+                best = ops.max(scores, axis=-1, keepdims=True)
+                return ops.concatenate([best, scores / ops.maximum(best, 1e-6)], axis=-1)
+
         boxes = CenterSize(name="centres_tailles")(corners)
-        joined = layers.Concatenate(axis=-1, name="tete")(
-            [boxes, detector.get_layer("scores").output]
-        )
-        output = layers.Permute((2, 1), name="output0")(joined)
-        return keras.Model(detector.inputs[0], {"output0": output}, name="detecteur_yolo")
+        scores = detector.get_layer("scores").output
+        if kind == "yolo-objectness":
+            joined = layers.Concatenate(axis=-1, name="output0")(
+                [boxes, Objectness(name="objectness")(scores)]
+            )
+        else:
+            joined = layers.Permute((2, 1), name="output0")(
+                layers.Concatenate(axis=-1, name="tete")([boxes, scores])
+            )
+        return keras.Model(detector.inputs[0], {"output0": joined}, name="detecteur_yolo")
 
     class SwapXY(layers.Layer):
         """[x1, y1, x2, y2] -> [y1, x1, y2, x2]."""
@@ -732,11 +762,18 @@ def build_reheaded_detector(
         def call(self, xyxy):
             return ops.stack([xyxy[..., 1], xyxy[..., 0], xyxy[..., 3], xyxy[..., 2]], axis=-1)
 
+    class Background(layers.Layer):
+        """logits -> [0, logits]: a background column in front of the classes."""
+
+        def call(self, logits):
+            return ops.concatenate([ops.zeros_like(logits[..., :1]), logits], axis=-1)
+
+    logits = detector.get_layer("logits").output
+    if kind == "boites-scores-fond":
+        logits = Background(name="fond")(logits)
     outputs = {
         "raw_detection_boxes": SwapXY(name="raw_detection_boxes")(corners),
-        "raw_detection_scores": layers.Identity(name="raw_detection_scores")(
-            detector.get_layer("logits").output
-        ),
+        "raw_detection_scores": layers.Identity(name="raw_detection_scores")(logits),
     }
     return keras.Model(detector.inputs[0], outputs, name="detecteur_boites_scores")
 
