@@ -191,6 +191,13 @@ def test_a_python_decoder_given_with_detector_travels_to_the_pi(
     assert main(["quantize", *argv]) == 0
     metadata = json.loads(output.with_suffix(".json").read_text(encoding="utf-8"))
     assert metadata["detector"]["decoder_source"] == DECODER  # --detector won over MODEL_DIR's
+    # compare with a python description: no layout to read, each output judged on its own.
+    capsys.readouterr()
+    argv = [argv[0], str(output), "--images", str(TEST_IMAGES), "--num-samples", "10"]
+    assert main(["compare", *argv, "--detector", str(python_description), "--json"]) == 0
+    outputs = json.loads(capsys.readouterr().out)["outputs"]
+    assert {o["name"] for o in outputs} == {"raw_detection_boxes", "raw_detection_scores"}
+    assert all(set(o) == JSON_KEYS and o["ok"] for o in outputs), outputs
     result = _evaluate(capsys, output, few_annotations)
     described = _evaluate(capsys, own_detectors.tflite("boites-scores", "float32"), few_annotations)
     assert result["map50"] == pytest.approx(described["map50"], abs=0.005)
