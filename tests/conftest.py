@@ -125,17 +125,21 @@ class RawModels(Mapping):
         return len(RAW_MODES)
 
 
+def _run_folder(tmp_path_factory, name: str) -> Path:
+    """A folder that every xdist worker of this run shares (each worker has its own base
+    folder; their parent is shared). The run's id in the name: a folder kept from an earlier
+    run is never read (the demo models may have been retrained since)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = shared / f"{name}_{os.environ.get('PYTEST_XDIST_TESTRUNUID', 'seul')}"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def raw_tflite_models(tmp_path_factory) -> RawModels:
     """The demo model converted with plain TensorFlow calls in each mode (``RawModels``)."""
-    # Under xdist each worker has its own base folder; their parent is shared by the run. The
-    # run's id in the name: a folder kept from an earlier run is never read (the demo model may
-    # have been retrained since).
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    folder = shared / f"modeles_bruts_{os.environ.get('PYTEST_XDIST_TESTRUNUID', 'seul')}"
-    folder.mkdir(exist_ok=True)
-    return RawModels(folder)
+    return RawModels(_run_folder(tmp_path_factory, "modeles_bruts"))
 
 
 @pytest.fixture(scope="session")
@@ -208,8 +212,4 @@ class OwnDetectors:
 @pytest.fixture(scope="session")
 def own_detectors(tmp_path_factory) -> OwnDetectors:
     """The re-headed demo detectors (``OwnDetectors``), built in a temporary folder."""
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    folder = shared / f"detecteurs_{os.environ.get('PYTEST_XDIST_TESTRUNUID', 'seul')}"
-    folder.mkdir(exist_ok=True)
-    return OwnDetectors(folder)
+    return OwnDetectors(_run_folder(tmp_path_factory, "detecteurs"))
